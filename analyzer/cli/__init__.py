@@ -1,0 +1,1 @@
+"""The `seamscan` command line: one module per command, shared options in options.py."""

@@ -1,0 +1,31 @@
+"""Options shared by several commands (one definition each)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Severity(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+Paths = Annotated[list[Path], typer.Argument(help="Trace and log files or directories (walked recursively).", show_default=False)]
+OptionalPaths = Annotated[Optional[list[Path]], typer.Argument(help="Trace and log files or directories (walked recursively).", show_default=False)]
+DbOption = Annotated[Optional[Path], typer.Option("--db", help="DuckDB store file (default: in memory).")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+FailOnOption = Annotated[Severity, typer.Option("--fail-on", help="Exit 1 on findings at or above this severity.")]
+ExitZeroOption = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings trip --fail-on.")]
+AllowBadInputOption = Annotated[bool, typer.Option("--allow-bad-input", help="Do not exit 3 on unreadable input; report it and go on.")]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]

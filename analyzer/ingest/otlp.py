@@ -1,0 +1,202 @@
+"""OTLP records → store rows: the part shared by the protobuf and JSON decoders.
+
+Decoders turn their encoding into plain Python values (hex ids, int nanoseconds, attribute
+dicts) and call `emit_span` / `emit_log`, so conventions are normalized in one place."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from analyzer.ingest.semconv import json_text, normalize
+from analyzer.ingest.sink import RecordSink
+from analyzer.store.schema import COLUMN_INDEX as I
+
+SPAN_KINDS = {0: None, 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+SPAN_KIND_NAMES = {
+    "SPAN_KIND_UNSPECIFIED": 0, "SPAN_KIND_INTERNAL": 1, "SPAN_KIND_SERVER": 2,
+    "SPAN_KIND_CLIENT": 3, "SPAN_KIND_PRODUCER": 4, "SPAN_KIND_CONSUMER": 5,
+}
+STATUS_CODES = {0: "unset", 1: "ok", 2: "error"}
+STATUS_CODE_NAMES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
+SEVERITY_ERROR = 17  # OTLP SeverityNumber ERROR and above
+
+_NORMALIZED = ("kind", "layer", "operation", "session_own", "session_rank", "agent", "model",
+               "tool_name", "tool_call_id", "args", "result", "text", "input_messages",
+               "output_messages", "system_instructions", "requested_tool_calls", "input_tokens",
+               "output_tokens", "cache_read_tokens", "cache_write_tokens", "error_type")
+_NORMALIZED_INDEX = [(name, I[name]) for name in _NORMALIZED]
+
+
+@dataclass(frozen=True)
+class ResourceContext:
+    """What every record of one OTLP resource shares."""
+
+    clock_domain: str
+    resource_json: str | None
+    service: str | None
+
+
+def resource_context(resource_attrs: dict[str, Any], fallback_domain: str) -> ResourceContext:
+    """Clock domain of a resource: service plus host or instance (SPEC 4)."""
+    service = resource_attrs.get("service.name")
+    host = resource_attrs.get("host.name") or resource_attrs.get("service.instance.id") or resource_attrs.get("host.id")
+    if service and host:
+        domain = f"{service}@{host}"
+    elif service:
+        domain = str(service)
+    else:
+        domain = fallback_domain
+    resource_json = orjson.dumps(resource_attrs, default=str).decode() if resource_attrs else None
+    return ResourceContext(domain, resource_json, service)
+
+
+def normalize_id(value: Any, nbytes: int) -> tuple[str | None, bool]:
+    """(lowercase hex id or None, ok). Accepts bytes, hex in any case, or base64."""
+    if value is None or value == "" or value == b"":
+        return None, True
+    if isinstance(value, (bytes, bytearray)):
+        text = value.hex()
+        return (None, True) if not any(value) else (text, len(value) == nbytes)
+    text = str(value)
+    if len(text) == nbytes * 2:
+        try:
+            raw = bytes.fromhex(text)
+            return (None, True) if not any(raw) else (text.lower(), True)
+        except ValueError:
+            pass
+    try:
+        raw = base64.b64decode(text, validate=True)
+        if len(raw) == nbytes:
+            return (None, True) if not any(raw) else (raw.hex(), True)
+    except ValueError:
+        pass
+    return text.lower(), False
+
+
+def emit_span(
+    sink: RecordSink,
+    pos: str,
+    res: ResourceContext,
+    scope: str | None,
+    trace_id: Any,
+    span_id: Any,
+    parent_span_id: Any,
+    name: str,
+    span_kind: int,
+    start_ns: int | None,
+    end_ns: int | None,
+    status_code: int,
+    status_message: str | None,
+    attrs: dict[str, Any],
+    events: list[dict[str, Any]] | None,
+    links: list[dict[str, Any]] | None,
+) -> None:
+    """Append one span as a record: ids checked, conventions normalized, raw attributes kept."""
+    flags = []
+    trace_hex, ok = normalize_id(trace_id, 16)
+    if not ok:
+        flags.append("bad_trace_id_length")
+    span_hex, ok2 = normalize_id(span_id, 8)
+    if not ok2:
+        flags.append("bad_span_id_length")
+    parent_hex, ok3 = normalize_id(parent_span_id, 8)
+    if not ok3:
+        flags.append("bad_parent_span_id_length")
+    position = f"{pos}#span={span_hex}"
+    if flags:
+        sink.problem(position, "ids of wrong length: " + ", ".join(f.removesuffix("_length").removeprefix("bad_") for f in flags))
+    if start_ns is not None and end_ns is not None and end_ns < start_ns:
+        flags.append("end_before_start")
+
+    row = sink.new_row(position)
+    fields = normalize(attrs, name)
+    for key, index in _NORMALIZED_INDEX:
+        value = fields.get(key)
+        if value is not None:
+            row[index] = value
+    kind_name = SPAN_KINDS.get(span_kind)
+    if fields["kind"] == "tool_call" and kind_name in ("server", "consumer"):
+        row[I["kind"]] = "tool_server"
+    status = STATUS_CODES.get(status_code, "unset")
+    error_message = status_message or None
+    if events:
+        for event in events:
+            if event.get("name") == "exception":
+                eattrs = event.get("attrs") or {}
+                if row[I["error_type"]] is None and eattrs.get("exception.type"):
+                    row[I["error_type"]] = str(eattrs["exception.type"])
+                if error_message is None and eattrs.get("exception.message"):
+                    error_message = str(eattrs["exception.message"])
+    row[I["name"]] = name
+    row[I["trace_id"]] = trace_hex
+    row[I["span_id"]] = span_hex
+    row[I["parent_span_id"]] = parent_hex
+    row[I["span_kind"]] = kind_name
+    row[I["status"]] = status
+    row[I["status_message"]] = status_message or None
+    if status == "error" or row[I["error_type"]] is not None:
+        row[I["error_message"]] = error_message
+    row[I["clock_domain"]] = res.clock_domain
+    row[I["ts_raw_start"]] = start_ns
+    row[I["ts_raw_end"]] = end_ns
+    row[I["attrs"]] = orjson.dumps(attrs, default=str).decode() if attrs else None
+    row[I["resource_attrs"]] = res.resource_json
+    row[I["scope"]] = scope
+    row[I["events"]] = orjson.dumps(events, default=str).decode() if events else None
+    row[I["links"]] = orjson.dumps(links, default=str).decode() if links else None
+    row[I["flags"]] = flags or None
+    sink.append(row)
+
+
+def emit_log(
+    sink: RecordSink,
+    pos: str,
+    res: ResourceContext,
+    scope: str | None,
+    time_ns: int | None,
+    severity_number: int,
+    severity_text: str | None,
+    body: Any,
+    attrs: dict[str, Any],
+    trace_id: Any,
+    span_id: Any,
+    event_name: str | None,
+) -> None:
+    """Append one log record (kept on its span through trace and span ids)."""
+    flags = []
+    trace_hex, ok = normalize_id(trace_id, 16)
+    if not ok:
+        flags.append("bad_trace_id_length")
+    span_hex, ok2 = normalize_id(span_id, 8)
+    if not ok2:
+        flags.append("bad_span_id_length")
+    if flags:
+        sink.problem(pos, "ids of wrong length: " + ", ".join(f.removesuffix("_length").removeprefix("bad_") for f in flags))
+    fields = normalize(attrs, event_name or "")
+    row = sink.new_row(pos)
+    for key in ("session_own", "session_rank", "agent", "tool_name", "tool_call_id"):
+        if fields.get(key) is not None:
+            row[I[key]] = fields[key]
+    row[I["kind"]] = "log"
+    row[I["layer"]] = "other"
+    row[I["name"]] = event_name or severity_text or "log"
+    row[I["operation"]] = event_name
+    row[I["text"]] = json_text(body)
+    if severity_number >= SEVERITY_ERROR:
+        row[I["status"]] = "error"
+        row[I["error_message"]] = json_text(body)
+    row[I["status_message"]] = severity_text or None
+    row[I["trace_id"]] = trace_hex
+    row[I["span_id"]] = span_hex
+    row[I["clock_domain"]] = res.clock_domain
+    row[I["ts_raw_start"]] = time_ns
+    row[I["ts_raw_end"]] = time_ns
+    row[I["attrs"]] = orjson.dumps(attrs, default=str).decode() if attrs else None
+    row[I["resource_attrs"]] = res.resource_json
+    row[I["scope"]] = scope
+    row[I["flags"]] = flags or None
+    sink.append(row)

@@ -1,0 +1,251 @@
+"""OTLP/JSON: one request per document or per line (the Collector file exporter's default).
+
+Accepts lowerCamelCase and snake_case keys, hex ids in any case or base64, enums as numbers or
+names, `intValue` as string or number, and every AnyValue type."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from analyzer.ingest.otlp import (
+    SPAN_KIND_NAMES,
+    STATUS_CODE_NAMES,
+    ResourceContext,
+    emit_log,
+    emit_span,
+    normalize_id,
+    resource_context,
+)
+from analyzer.ingest.base import json_lines
+from analyzer.ingest.sink import RecordSink
+from analyzer.ingest.source import SourceFile
+
+TRACE_KEYS = ("resourceSpans", "resource_spans")
+LOG_KEYS = ("resourceLogs", "resource_logs")
+
+
+def any_value(value: Any) -> Any:
+    """Python value of an OTLP/JSON AnyValue (bytes stay base64 text)."""
+    if not isinstance(value, dict) or not value:
+        return None
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "intValue" in value:
+        return int(value["intValue"])
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "doubleValue" in value:
+        number = value["doubleValue"]
+        return float(number) if not isinstance(number, str) else _special_float(number)
+    if "arrayValue" in value:
+        return [any_value(v) for v in (value["arrayValue"] or {}).get("values", [])]
+    if "kvlistValue" in value:
+        return key_values((value["kvlistValue"] or {}).get("values", []))
+    if "bytesValue" in value:
+        return value["bytesValue"]
+    # snake_case form from protobuf's preserving_proto_field_name
+    for key, cast in (("string_value", str), ("int_value", int), ("bool_value", bool), ("double_value", float)):
+        if key in value:
+            return cast(value[key])
+    if "array_value" in value:
+        return [any_value(v) for v in (value["array_value"] or {}).get("values", [])]
+    if "kvlist_value" in value:
+        return key_values((value["kvlist_value"] or {}).get("values", []))
+    if "bytes_value" in value:
+        return value["bytes_value"]
+    return None
+
+
+def _special_float(text: str) -> float:
+    return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(text) or float(text)
+
+
+def key_values(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    if not items:
+        return {}
+    return {kv.get("key", ""): any_value(kv.get("value")) for kv in items}
+
+
+def _enum(value: Any, names: dict[str, int]) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        if value.isdigit():
+            return int(value)
+        return names.get(value, 0)
+    return 0
+
+
+def _ns(value: Any) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    return int(value)
+
+
+def _snake_to_camel(obj: Any) -> Any:
+    """Rewrite protobuf field-name JSON (`resource_spans`) to OTLP/JSON's lowerCamelCase."""
+    if isinstance(obj, dict):
+        out = {}
+        for key, value in obj.items():
+            head, *rest = key.split("_")
+            camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
+            out[camel if key not in ("key", "value") else key] = _snake_to_camel(value)
+        return out
+    if isinstance(obj, list):
+        return [_snake_to_camel(v) for v in obj]
+    return obj
+
+
+def is_otlp_request(obj: Any) -> bool:
+    return isinstance(obj, dict) and any(k in obj for k in TRACE_KEYS + LOG_KEYS)
+
+
+def read_request(obj: dict[str, Any], sink: RecordSink, pos: str, src: SourceFile) -> None:
+    """Emit every span and log record of one ExportTrace/LogsServiceRequest."""
+    if "resource_spans" in obj or "resource_logs" in obj:
+        obj = _snake_to_camel(obj)
+    fallback_domain = src.path.name
+    for resource_spans in obj.get("resourceSpans") or []:
+        res = resource_context(key_values((resource_spans.get("resource") or {}).get("attributes")), fallback_domain)
+        for scope_spans in resource_spans.get("scopeSpans") or resource_spans.get("instrumentationLibrarySpans") or []:
+            scope = (scope_spans.get("scope") or scope_spans.get("instrumentationLibrary") or {}).get("name")
+            for span in scope_spans.get("spans") or []:
+                _span(sink, pos, res, scope, span)
+    for resource_logs in obj.get("resourceLogs") or []:
+        res = resource_context(key_values((resource_logs.get("resource") or {}).get("attributes")), fallback_domain)
+        for scope_logs in resource_logs.get("scopeLogs") or []:
+            scope = (scope_logs.get("scope") or {}).get("name")
+            for index, record in enumerate(scope_logs.get("logRecords") or []):
+                emit_log(
+                    sink, f"{pos}#log={index}", res, scope,
+                    _ns(record.get("timeUnixNano")) or _ns(record.get("observedTimeUnixNano")),
+                    _severity(record.get("severityNumber")),
+                    record.get("severityText"),
+                    any_value(record.get("body")),
+                    key_values(record.get("attributes")),
+                    record.get("traceId"),
+                    record.get("spanId"),
+                    record.get("eventName"),
+                )
+
+
+def _severity(value: Any) -> int:
+    if isinstance(value, str):
+        return int(value) if value.isdigit() else _severity_name(value)
+    return value if isinstance(value, int) else 0
+
+
+def _severity_name(name: str) -> int:
+    """`SEVERITY_NUMBER_ERROR2` → 18 (protobuf canonical JSON writes enum names)."""
+    base = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "ERROR": 17, "FATAL": 21}
+    word = name.removeprefix("SEVERITY_NUMBER_")
+    level = word.rstrip("0123456789")
+    extra = int(word[len(level):] or 1) - 1
+    return base.get(level, 0) + extra if level in base else 0
+
+
+def _span(sink: RecordSink, pos: str, res: ResourceContext, scope: str | None, span: dict[str, Any]) -> None:
+    status = span.get("status") or {}
+    events = None
+    if span.get("events"):
+        events = [
+            {"name": e.get("name"), "ts": _ns(e.get("timeUnixNano")), "attrs": key_values(e.get("attributes"))}
+            for e in span["events"]
+        ]
+    links = None
+    if span.get("links"):
+        links = [
+            {"trace_id": _hex(link.get("traceId"), 16), "span_id": _hex(link.get("spanId"), 8),
+             "attrs": key_values(link.get("attributes"))}
+            for link in span["links"]
+        ]
+    emit_span(
+        sink, pos, res, scope,
+        span.get("traceId"), span.get("spanId"), span.get("parentSpanId"),
+        span.get("name") or "",
+        _enum(span.get("kind"), SPAN_KIND_NAMES),
+        _ns(span.get("startTimeUnixNano")),
+        _ns(span.get("endTimeUnixNano")),
+        _enum(status.get("code"), STATUS_CODE_NAMES),
+        status.get("message"),
+        key_values(span.get("attributes")),
+        events,
+        links,
+    )
+
+
+def _hex(value: Any, nbytes: int) -> str | None:
+    return normalize_id(value, nbytes)[0]
+
+
+class OtlpJsonIngester:
+    """OTLP/JSON requests, one per document or one per line."""
+
+    source_kind = "otlp"
+    source_format = "otlp-json"
+
+    def sniff(self, sample: Any, as_line: bool) -> bool:
+        return is_otlp_request(sample)
+
+    def read_lines(self, src: SourceFile, sink: RecordSink) -> None:
+        for number, obj in json_lines(src, sink):
+            if is_otlp_request(obj):
+                read_request(obj, sink, str(number), src)
+            else:
+                sink.problem(f"line {number}", "not an OTLP request (no resourceSpans/resourceLogs)")
+
+    def read_document(self, doc: Any, src: SourceFile, sink: RecordSink) -> None:
+        read_request(doc, sink, "", src)
+
+
+class OtelJsSpansIngester:
+    """OTel-JS `ReadableSpan` JSON arrays as test captures write them (HrTime `[s, ns]` times,
+    `spanContext` ids, flat attributes); not OTLP, but the same spans."""
+
+    source_kind = "otlp"
+    source_format = "otel-js-spans"
+
+    def sniff(self, sample: Any, as_line: bool) -> bool:
+        return (
+            not as_line and isinstance(sample, list) and bool(sample)
+            and isinstance(sample[0], dict) and "spanContext" in sample[0] and "name" in sample[0]
+        )
+
+    def read_lines(self, src: SourceFile, sink: RecordSink) -> None:  # pragma: no cover - documents only
+        raise NotImplementedError
+
+    def read_document(self, doc: Any, src: SourceFile, sink: RecordSink) -> None:
+        res = resource_context(doc[0].get("resource", {}).get("attributes") or {}, src.path.name)
+        for index, span in enumerate(doc):
+            context = span.get("spanContext") or {}
+            parent = span.get("parentSpanId") or (span.get("parentSpanContext") or {}).get("spanId")
+            status = span.get("status") or {}
+            events = [
+                {"name": e.get("name"), "ts": _hrtime(e.get("time")), "attrs": e.get("attributes") or {}}
+                for e in span.get("events") or []
+            ] or None
+            links = [
+                {"trace_id": (link.get("context") or {}).get("traceId"),
+                 "span_id": (link.get("context") or {}).get("spanId"), "attrs": link.get("attributes") or {}}
+                for link in span.get("links") or []
+            ] or None
+            emit_span(
+                sink, f"[{index}]", res, (span.get("instrumentationScope") or {}).get("name"),
+                context.get("traceId"), context.get("spanId"), parent,
+                span.get("name") or "", _enum(span.get("kind"), SPAN_KIND_NAMES) + 1 if isinstance(span.get("kind"), int) else 0,
+                _hrtime(span.get("startTime")), _hrtime(span.get("endTime")),
+                _enum(status.get("code"), STATUS_CODE_NAMES), status.get("message"),
+                span.get("attributes") or {}, events, links,
+            )
+
+
+def _hrtime(value: Any) -> int | None:
+    """OTel-JS HrTime `[seconds, nanoseconds]` → ns."""
+    if isinstance(value, list) and len(value) == 2:
+        return int(value[0]) * 1_000_000_000 + int(value[1])
+    if isinstance(value, (int, float)):
+        return int(value * 1_000_000)  # milliseconds
+    return None

@@ -1,0 +1,250 @@
+"""OTLP protobuf: one message per file, or the Collector's stream of messages each prefixed
+with a 4-byte big-endian length. Traces and logs are told apart on the wire."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Iterator
+
+from google.protobuf.message import DecodeError
+
+from analyzer.errors import InputError
+from analyzer.ingest.otlp import emit_log, emit_span, resource_context
+from analyzer.ingest.sink import RecordSink
+from analyzer.ingest.source import MAX_DOCUMENT_BYTES, SourceFile
+
+MAX_MESSAGE_BYTES = 512 << 20
+
+
+def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= end or shift > 63:
+            raise ValueError("truncated varint")
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def wire_fields(buf: bytes, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """(field number, wire type, value start, value end) of each field; ValueError if malformed."""
+    pos = start
+    while pos < end:
+        field_start = pos
+        tag, pos = _varint(buf, pos, end)
+        field, wire_type = tag >> 3, tag & 7
+        if field == 0:
+            raise ValueError(f"field number 0 at byte {field_start}")
+        if wire_type == 0:
+            _, next_pos = _varint(buf, pos, end)
+        elif wire_type == 1:
+            next_pos = pos + 8
+        elif wire_type == 2:
+            length, pos = _varint(buf, pos, end)
+            next_pos = pos + length
+        elif wire_type == 5:
+            next_pos = pos + 4
+        else:
+            raise ValueError(f"unsupported wire type {wire_type} at byte {field_start}")
+        if next_pos > end:
+            raise ValueError(f"field {field} at byte {field_start} runs past the end of the data")
+        yield field, wire_type, pos, next_pos
+        pos = next_pos
+
+
+def _descend(buf: bytes, pos: int, want: int, allowed: set[int]) -> tuple[int, int] | None:
+    """Value span of the first length-delimited field `want`; only `allowed` fields may precede."""
+    end = len(buf)
+    while pos < end:
+        tag, pos = _varint(buf, pos, end)
+        field, wire_type = tag >> 3, tag & 7
+        if wire_type != 2 or field not in allowed:
+            raise ValueError("not an OTLP export message")
+        length, pos = _varint(buf, pos, end)
+        if field == want:
+            return pos, pos + length
+        pos += length
+    return None
+
+
+def first_record_kind(buf: bytes, start: int = 0) -> str | None:
+    """'traces' or 'logs' from the first span / log record of a request starting at `start`
+    (resource → scope → record); None when the bytes are not an OTLP export."""
+    try:
+        resource = _descend(buf, start, 1, {1})
+        scope = resource and _descend(buf, resource[0], 2, {1, 2, 3})
+        record = scope and _descend(buf, scope[0], 2, {1, 2, 3})
+        if not record or record[1] > len(buf):
+            return None
+        tags = {(f, w) for f, w, _, _ in wire_fields(buf, record[0], record[1])}
+    except ValueError:
+        return None
+    if tags & {(1, 1), (11, 1), (2, 0)}:
+        return "logs"
+    if tags & {(1, 2), (2, 2), (5, 2), (7, 1)}:
+        return "traces"
+    return None
+
+
+def sniff(head: bytes, size: int) -> tuple[str, str] | None:
+    """(mode, kind): mode 'single' or 'stream', kind 'traces' or 'logs'; None if not OTLP protobuf."""
+    if len(head) >= 5 and head[0] == 0 and head[4] == 0x0A and 0 < int.from_bytes(head[:4], "big") <= size - 4:
+        kind = first_record_kind(head, 4)
+        if kind:
+            return "stream", kind
+    if head[:1] == b"\x0a":
+        kind = first_record_kind(head, 0)
+        if kind:
+            return "single", kind
+    return None
+
+
+def _request_class(kind: str):
+    if kind == "traces":
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        return ExportTraceServiceRequest
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    return ExportLogsServiceRequest
+
+
+def read_single(src: SourceFile, kind: str, sink: RecordSink) -> None:
+    """One message per file; a truncated message still yields its complete resources."""
+    with src.open() as fh:
+        data = fh.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"protobuf message larger than {MAX_DOCUMENT_BYTES} bytes", position="byte 0",
+                         hint="write it as a length-prefixed stream of smaller messages")
+    _parse_message(data, kind, sink, base_offset=0, pos_prefix="@0")
+
+
+def read_stream(src: SourceFile, kind: str, sink: RecordSink) -> None:
+    """The Collector's `format: proto`: [4-byte big-endian length][message] repeated."""
+    with src.open() as fh:
+        offset = 0
+        while True:
+            prefix = fh.read(4)
+            if not prefix:
+                return
+            if len(prefix) < 4:
+                raise InputError("truncated length prefix", position=f"byte {offset}")
+            length = int.from_bytes(prefix, "big")
+            if length > MAX_MESSAGE_BYTES:
+                raise InputError(f"message length {length} exceeds {MAX_MESSAGE_BYTES} bytes",
+                                 position=f"byte {offset}")
+            data = fh.read(length)
+            if len(data) < length:
+                _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}")
+                raise InputError(
+                    f"truncated message: length prefix says {length} bytes, {len(data)} present",
+                    position=f"byte {offset}",
+                )
+            _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}")
+            offset += 4 + length
+
+
+def _parse_message(data: bytes, kind: str, sink: RecordSink, base_offset: int, pos_prefix: str) -> None:
+    request = _request_class(kind)()
+    try:
+        request.ParseFromString(data)
+    except DecodeError as exc:
+        good_end, bad_at, reason = _valid_prefix(data)
+        sink.problem(f"byte {base_offset + bad_at}", f"corrupt or truncated protobuf: {reason or exc}")
+        request = _request_class(kind)()
+        request.ParseFromString(data[:good_end])
+    if kind == "traces":
+        _walk_traces(request, sink, pos_prefix)
+    else:
+        _walk_logs(request, sink, pos_prefix)
+
+
+def _valid_prefix(data: bytes) -> tuple[int, int, str]:
+    """(end of the last complete top-level field, offset of the failure, reason)."""
+    good_end = 0
+    try:
+        for _field, _wt, _start, end in wire_fields(data, 0, len(data)):
+            good_end = end
+    except ValueError as exc:
+        return good_end, good_end, str(exc)
+    return good_end, good_end, ""
+
+
+def any_value(value: Any) -> Any:
+    """Python value of a protobuf AnyValue (bytes as base64 text, as OTLP/JSON writes them)."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return value.string_value
+    if which == "int_value":
+        return value.int_value
+    if which == "bool_value":
+        return value.bool_value
+    if which == "double_value":
+        return value.double_value
+    if which == "array_value":
+        return [any_value(v) for v in value.array_value.values]
+    if which == "kvlist_value":
+        return {kv.key: any_value(kv.value) for kv in value.kvlist_value.values}
+    if which == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    return None
+
+
+def _attrs(items) -> dict[str, Any]:
+    out = {}
+    for kv in items:
+        value = kv.value
+        which = value.WhichOneof("value")
+        if which == "string_value":
+            out[kv.key] = value.string_value
+        elif which == "int_value":
+            out[kv.key] = value.int_value
+        else:
+            out[kv.key] = any_value(value)
+    return out
+
+
+def _walk_traces(request, sink: RecordSink, pos_prefix: str) -> None:
+    fallback = sink.src.path.name
+    for resource_spans in request.resource_spans:
+        res = resource_context(_attrs(resource_spans.resource.attributes), fallback)
+        for scope_spans in resource_spans.scope_spans:
+            scope = scope_spans.scope.name or None
+            for span in scope_spans.spans:
+                events = None
+                if span.events:
+                    events = [{"name": e.name, "ts": e.time_unix_nano or None, "attrs": _attrs(e.attributes)}
+                              for e in span.events]
+                links = None
+                if span.links:
+                    links = [{"trace_id": link.trace_id.hex() or None, "span_id": link.span_id.hex() or None,
+                              "attrs": _attrs(link.attributes)} for link in span.links]
+                status = span.status
+                emit_span(
+                    sink, pos_prefix, res, scope,
+                    span.trace_id, span.span_id, span.parent_span_id,
+                    span.name, span.kind,
+                    span.start_time_unix_nano or None, span.end_time_unix_nano or None,
+                    status.code, status.message,
+                    _attrs(span.attributes), events, links,
+                )
+
+
+def _walk_logs(request, sink: RecordSink, pos_prefix: str) -> None:
+    fallback = sink.src.path.name
+    for resource_logs in request.resource_logs:
+        res = resource_context(_attrs(resource_logs.resource.attributes), fallback)
+        for scope_logs in resource_logs.scope_logs:
+            scope = scope_logs.scope.name or None
+            for index, record in enumerate(scope_logs.log_records):
+                emit_log(
+                    sink, f"{pos_prefix}#log={index}", res, scope,
+                    record.time_unix_nano or record.observed_time_unix_nano or None,
+                    record.severity_number, record.severity_text,
+                    any_value(record.body) if record.HasField("body") else None,
+                    _attrs(record.attributes),
+                    record.trace_id, record.span_id, record.event_name or None,
+                )

@@ -1,0 +1,122 @@
+"""Open an input file: content-based decompression with a bound against decompression bombs."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from analyzer.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+# A whole-document parse (pretty JSON) holds the text in memory: cap it.
+MAX_DOCUMENT_BYTES = 1 << 30
+# Decompressed output may exceed its input by at most this ratio (plus a floor).
+MAX_EXPANSION_RATIO = 200
+MIN_EXPANSION_ALLOWANCE = 256 << 20
+
+
+@dataclass
+class SourceFile:
+    """One input file: where it is, how it is named in reports, and its content hash."""
+
+    path: Path
+    display: str
+    size: int
+    content_hash: str = ""
+    compression: str | None = None
+    file_id: str = ""
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (position, reason)
+
+    def open(self) -> BinaryIO:
+        """A binary stream of the decompressed content, bounded against bombs."""
+        raw = open(self.path, "rb")
+        if self.compression is None:
+            return raw
+        limit = max(self.size * MAX_EXPANSION_RATIO, MIN_EXPANSION_ALLOWANCE)
+        if self.compression == "gzip":
+            inner: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
+        else:
+            import zstandard
+
+            inner = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        return io.BufferedReader(_Bounded(inner, limit, self.display), buffer_size=1 << 20)
+
+
+class _Bounded(io.RawIOBase):
+    """Raises InputError once more than `limit` decompressed bytes have been read."""
+
+    def __init__(self, inner: BinaryIO, limit: int, display: str) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._read = 0
+        self._display = display
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        try:
+            data = self._inner.read(len(buffer))
+        except (OSError, EOFError, ValueError) as exc:
+            raise InputError(
+                f"corrupt compressed data: {exc}", position=f"decompressed byte {self._read}"
+            ) from exc
+        except Exception as exc:  # zstandard.ZstdError is not an OSError
+            raise InputError(
+                f"corrupt compressed data: {exc}", position=f"decompressed byte {self._read}"
+            ) from exc
+        n = len(data)
+        self._read += n
+        if self._read > self._limit:
+            raise InputError(
+                f"decompressed size exceeds {self._limit} bytes (possible decompression bomb)",
+                position=f"decompressed byte {self._limit}",
+            )
+        buffer[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def describe(path: Path, display: str) -> SourceFile:
+    """Hash the file (the store's dedupe key) and sniff its compression by magic bytes."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        fh.seek(0)
+        digest = hashlib.file_digest(fh, "blake2b").hexdigest()
+    compression = None
+    if head.startswith(GZIP_MAGIC):
+        compression = "gzip"
+    elif head.startswith(ZSTD_MAGIC):
+        compression = "zstd"
+    size = path.stat().st_size
+    return SourceFile(path, display, size, digest, compression, file_id=digest[:12])
+
+
+def read_document(src: SourceFile) -> bytes:
+    """The whole decompressed content, refusing documents over MAX_DOCUMENT_BYTES."""
+    with src.open() as fh:
+        data = fh.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            f"document larger than {MAX_DOCUMENT_BYTES} bytes cannot be parsed whole",
+            position=f"byte {MAX_DOCUMENT_BYTES}",
+            hint="write it as JSON Lines or a length-prefixed protobuf stream",
+        )
+    return data
+
+
+def iter_lines(src: SourceFile) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, line) for every non-blank line, streaming."""
+    with src.open() as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                yield number, line

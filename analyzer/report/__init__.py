@@ -1,0 +1,1 @@
+"""Report model (SPEC 6) and one emitter module per output format."""

@@ -1,0 +1,16 @@
+"""Trace content is untrusted: make it inert before it reaches a terminal."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(text: object, limit: int | None = None) -> str:
+    """Control characters (ESC, CSI, BEL, ...) shown as escapes, clipped to `limit` chars.
+    Callers still render the result with markup off."""
+    value = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value

@@ -1,0 +1,123 @@
+"""The DuckDB store: schema, bulk loads, file bookkeeping, and the finishing passes
+(session identity, clock alignment) that the rule-facing views depend on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from analyzer.errors import StoreError
+from analyzer.store.schema import RECORD_COLUMNS, SCHEMA_VERSION
+
+CLOCK_DOMAINS_DDL = """
+CREATE TABLE IF NOT EXISTS clock_domains (
+    domain VARCHAR, is_reference BOOLEAN, offset_ns BIGINT, lower_ns BIGINT, upper_ns BIGINT,
+    constraints INTEGER, consistent BOOLEAN, method VARCHAR
+)"""
+
+
+def _sql(name: str) -> str:
+    return resources.files("analyzer.store").joinpath(name).read_text()
+
+
+@dataclass
+class FileEntry:
+    file_id: str
+    path: str
+    content_hash: str
+    size: int
+    source_kind: str
+    source_format: str
+    records: int
+
+
+class Store:
+    """One DuckDB database, in memory unless `path` is given."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = str(path) if path else None
+        try:
+            self.con = duckdb.connect(self.path or ":memory:")
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" in message.lower():
+                raise StoreError(
+                    f"Store {self.path!r} is locked by another process",
+                    hint="close the other seamscan (or DuckDB) session using it, or use another --db file",
+                ) from exc
+            raise StoreError(f"Store {self.path!r} cannot be opened: {message}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"Store {self.path!r} cannot be opened: {exc}") from exc
+        self._create()
+
+    def _create(self) -> None:
+        con = self.con
+        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise StoreError(
+                f"Store {self.path!r} has schema version {row[0]}, this seamscan reads {SCHEMA_VERSION}",
+                hint="re-create it with `seamscan ingest PATH --db NEWFILE`",
+            )
+        columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type, _ in RECORD_COLUMNS)
+        con.execute(f"CREATE TABLE IF NOT EXISTS record_store ({columns})")
+        con.execute(
+            """CREATE TABLE IF NOT EXISTS files (
+                file_id VARCHAR, path VARCHAR, content_hash VARCHAR PRIMARY KEY, size BIGINT,
+                source_kind VARCHAR, source_format VARCHAR, records BIGINT,
+                ingested_at TIMESTAMPTZ DEFAULT current_timestamp)"""
+        )
+        con.execute(
+            """CREATE TABLE IF NOT EXISTS input_problems (
+                path VARCHAR, position VARCHAR, reason VARCHAR, kind VARCHAR)"""
+        )
+        con.execute(CLOCK_DOMAINS_DDL)
+        con.execute("CREATE TABLE IF NOT EXISTS record_sessions (record_id VARCHAR, session_id VARCHAR)")
+        con.execute(_sql("views.sql"))
+
+    def known_file(self, content_hash: str) -> str | None:
+        """Path under which this content was ingested before, if it was."""
+        row = self.con.execute("SELECT path FROM files WHERE content_hash = ?", [content_hash]).fetchone()
+        return row[0] if row else None
+
+    def load(self, table: pa.Table) -> None:
+        """Bulk insert one Arrow batch in the record schema."""
+        self.con.register("_seamscan_batch", table)
+        try:
+            self.con.execute("INSERT INTO record_store SELECT * FROM _seamscan_batch")
+        finally:
+            self.con.unregister("_seamscan_batch")
+
+    def add_file(self, entry: FileEntry) -> None:
+        self.con.execute(
+            "INSERT INTO files (file_id, path, content_hash, size, source_kind, source_format, records) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [entry.file_id, entry.path, entry.content_hash, entry.size, entry.source_kind,
+             entry.source_format, entry.records],
+        )
+
+    def add_problems(self, rows: list[tuple[str, str, str, str]]) -> None:
+        """(path, position, reason, kind) rows; kind is 'error' or 'skipped'."""
+        if rows:
+            self.con.executemany("INSERT INTO input_problems VALUES (?, ?, ?, ?)", rows)
+
+    def finalize(self) -> None:
+        """Resolve sessions and align clocks after a load; the views read both."""
+        self.con.execute(_sql("sessions.sql"))
+        try:  # TEMP until analyzer.clock lands
+            from analyzer.clock import align
+        except ImportError:
+            return
+        align(self.con)
+
+    def count(self, relation: str) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+
+    def close(self) -> None:
+        self.con.close()
