@@ -1,0 +1,1 @@
+"""Ingesters: one module per input family, all emitting rows in the store schema."""
