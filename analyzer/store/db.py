@@ -10,15 +10,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from analyzer.clock import CLOCK_DOMAINS_COLUMNS, CLOCK_SEGMENTS_COLUMNS, align
 from analyzer.errors import StoreError
 from analyzer.store.schema import RECORD_COLUMNS, SCHEMA_VERSION
-
-CLOCK_DOMAINS_DDL = """
-CREATE TABLE IF NOT EXISTS clock_domains (
-    domain VARCHAR, is_reference BOOLEAN, offset_ns BIGINT, lower_ns BIGINT, upper_ns BIGINT,
-    constraints INTEGER, consistent BOOLEAN, method VARCHAR
-)"""
-
 
 def _sql(name: str) -> str:
     return resources.files("analyzer.store").joinpath(name).read_text()
@@ -77,8 +71,10 @@ class Store:
             """CREATE TABLE IF NOT EXISTS input_problems (
                 path VARCHAR, position VARCHAR, reason VARCHAR, kind VARCHAR)"""
         )
-        con.execute(CLOCK_DOMAINS_DDL)
+        for table, columns in (("clock_domains", CLOCK_DOMAINS_COLUMNS), ("clock_segments", CLOCK_SEGMENTS_COLUMNS)):
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t in columns)})")
         con.execute("CREATE TABLE IF NOT EXISTS record_sessions (record_id VARCHAR, session_id VARCHAR)")
+        con.execute("CREATE TABLE IF NOT EXISTS record_steps (record_id VARCHAR, step INTEGER)")
         con.execute(_sql("views.sql"))
 
     def known_file(self, content_hash: str) -> str | None:
@@ -108,13 +104,10 @@ class Store:
             self.con.executemany("INSERT INTO input_problems VALUES (?, ?, ?, ?)", rows)
 
     def finalize(self) -> None:
-        """Resolve sessions and align clocks after a load; the views read both."""
+        """After a load: resolve sessions, align clocks, then derive steps on the aligned clock."""
         self.con.execute(_sql("sessions.sql"))
-        try:  # TEMP until analyzer.clock lands
-            from analyzer.clock import align
-        except ImportError:
-            return
         align(self.con)
+        self.con.execute(_sql("steps.sql"))
 
     def count(self, relation: str) -> int:
         return self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
