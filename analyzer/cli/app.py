@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from analyzer.cli import check, ingest
+from analyzer.cli import check, clock, ingest, trace
 from analyzer.errors import SeamscanError
 
 app = typer.Typer(
@@ -20,30 +20,20 @@ app = typer.Typer(
 )
 app.command("check")(check.check)
 app.command("ingest")(ingest.ingest_command)
+app.command("trace")(trace.trace_command)
+app.command("clock")(clock.clock_command)
 
 
 def main() -> None:
-    debug = "--debug" in sys.argv
+    """Entry point: click handles usage errors (exit 2) and typer.Exit; SeamscanError becomes
+    a red panel on stderr and its exit code."""
     try:
-        # Non-standalone click returns the code of typer.Exit instead of raising it.
-        code = app(standalone_mode=False)
+        app()
     except SeamscanError as exc:
-        if debug:
+        if "--debug" in sys.argv:
             raise
         report_error(exc)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 def report_error(exc: SeamscanError) -> None:

@@ -10,6 +10,7 @@ from analyzer.cli.options import (
     AllowBadInputOption,
     DbOption,
     DebugOption,
+    HarnessMappingOption,
     ExitZeroOption,
     FailOnOption,
     FormatOption,
@@ -29,6 +30,7 @@ def check(
     fail_on: FailOnOption = Severity.warning,
     exit_zero: ExitZeroOption = False,
     allow_bad_input: AllowBadInputOption = False,
+    harness_mapping: HarnessMappingOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -38,7 +40,7 @@ def check(
     from analyzer.engine.runner import run_rules
     from analyzer.report.model import build_report
 
-    store, summary = load(paths, db, quiet)
+    store, summary = load(paths, db, quiet, harness_mapping)
     findings = run_rules(store.con, load_rules())
     report = build_report(summary, store, findings)
     store.close()
@@ -47,11 +49,10 @@ def check(
 
         sys.stdout.write(json_report.render(report))
     else:
-        from rich.console import Console
-
         from analyzer.report import text_report
+        from analyzer.report.safe import stdout_console
 
-        text_report.render(report, Console(highlight=False, markup=False, emoji=False))
+        text_report.render(report, stdout_console())
     if summary.errors and not allow_bad_input:
         raise typer.Exit(3)
     threshold = SEVERITY_RANK[fail_on.value]

@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from analyzer.cli.options import AllowBadInputOption, DebugOption, Paths, QuietOption
+from analyzer.cli.options import AllowBadInputOption, DebugOption, HarnessMappingOption, Paths, QuietOption
 
 
 def ingest_command(
     paths: Paths,
     db: Annotated[Path, typer.Option("--db", help="DuckDB store file to create or add to.")],
     allow_bad_input: AllowBadInputOption = False,
+    harness_mapping: HarnessMappingOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -23,7 +24,7 @@ def ingest_command(
 
     from analyzer.cli.common import load
 
-    store, summary = load(paths, db, quiet)
+    store, summary = load(paths, db, quiet, harness_mapping)
     total = store.count("record_store")
     store.close()
     err = Console(stderr=True, highlight=False, markup=False)

@@ -29,3 +29,7 @@ FailOnOption = Annotated[Severity, typer.Option("--fail-on", help="Exit 1 on fin
 ExitZeroOption = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings trip --fail-on.")]
 AllowBadInputOption = Annotated[bool, typer.Option("--allow-bad-input", help="Do not exit 3 on unreadable input; report it and go on.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+HarnessMappingOption = Annotated[
+    Optional[list[Path]],
+    typer.Option("--harness-mapping", help="TOML mapping for another JSON Lines harness log (repeatable)."),
+]

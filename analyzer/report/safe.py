@@ -14,3 +14,14 @@ def inert(text: object, limit: int | None = None) -> str:
     if limit is not None and len(value) > limit:
         value = value[: limit - 1] + "…"
     return value
+
+
+def stdout_console(min_width: int = 160):
+    """A rich console for data on stdout: markup, emoji and highlighting off (content is
+    literal), and a wide page when stdout is not a terminal so tables are not squeezed."""
+    import sys
+
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else min_width
+    return Console(highlight=False, markup=False, emoji=False, width=width)

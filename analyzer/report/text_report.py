@@ -20,27 +20,14 @@ def render(report: dict[str, Any], console: Console) -> None:
         Text(f"seamscan {report['tool']['version']}: {inputs['files']} files, "
              f"{inputs['records']} records, {len(inputs['skipped'])} skipped, {len(inputs['errors'])} errors")
     )
-    if inputs["errors"] or inputs["skipped"]:
-        table = Table(title="Inputs not (fully) read", title_justify="left")
-        table.add_column("file")
-        table.add_column("")
-        table.add_column("reason")
-        for kind, problems in (("error", inputs["errors"]), ("skipped", inputs["skipped"])):
-            for problem in problems:
-                table.add_row(Text(inert(problem["path"])), Text(kind, style=SEVERITY_STYLE.get(kind, "dim")),
-                              Text(inert(problem["reason"], 200)))
-        console.print(table)
+    # One line per problem (full path, grep-friendly), errors first.
+    for kind, problems in (("error", inputs["errors"]), ("skipped", inputs["skipped"])):
+        for problem in problems:
+            line = Text(f"{kind:<8}", style=SEVERITY_STYLE.get(kind, "dim"))
+            line.append(f"{inert(problem['path'])}: {inert(problem['reason'], 300)}")
+            console.print(line, overflow="fold")
     if report["clocks"]:
-        table = Table(title="Clock domains (aligned = raw − offset)", title_justify="left")
-        for column in ("domain", "offset ms", "bounds ms", "constraints", "consistent"):
-            table.add_column(column, justify="right" if column != "domain" else "left")
-        for clock in report["clocks"]:
-            bounds = ("reference" if clock["reference"] else
-                      "unanchored" if clock["lower_ms"] is None and clock["upper_ms"] is None else
-                      f"[{_ms(clock['lower_ms'], '-∞')}, {_ms(clock['upper_ms'], '+∞')}]")
-            table.add_row(Text(inert(clock["domain"])), f"{clock['offset_ms']:+.1f}", Text(bounds),
-                          str(clock["constraints"]), "yes" if clock["consistent"] else Text("NO", style="bold red"))
-        console.print(table)
+        console.print(clock_table(report["clocks"]))
     findings = report["findings"]
     if not findings:
         console.print(Text("No findings.", style="green"))
@@ -59,6 +46,24 @@ def render(report: dict[str, Any], console: Console) -> None:
         console.print(Panel(body, title=Text(f"{f['code']} {f['name']} · {inert(f['session'] or '-')}")))
     s = report["summary"]
     console.print(Text(f"{s['error']} errors, {s['warning']} warnings, {s['info']} info"))
+
+
+def clock_table(clocks: list[dict[str, Any]], methods: dict[str, str] | None = None) -> Table:
+    """The clock domains as a table; `methods` adds how each offset was estimated."""
+    table = Table(title="Clock domains (aligned = raw − offset)", title_justify="left")
+    columns = ["domain", "offset ms", "bounds ms", "constraints", "consistent"] + (["method"] if methods else [])
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("domain", "method") else "right")
+    for clock in clocks:
+        bounds = ("reference" if clock["reference"] else
+                  "unanchored" if clock["lower_ms"] is None and clock["upper_ms"] is None else
+                  f"[{_ms(clock['lower_ms'], '-∞')}, {_ms(clock['upper_ms'], '+∞')}]")
+        cells = [Text(inert(clock["domain"])), f"{clock['offset_ms']:+.1f}", Text(bounds), str(clock["constraints"]),
+                 "yes" if clock["consistent"] else Text("NO", style="bold red")]
+        if methods:
+            cells.append(Text(inert(methods.get(clock["domain"]) or "")))
+        table.add_row(*cells)
+    return table
 
 
 def _ms(value: float | None, unbounded: str) -> str:

@@ -1,0 +1,34 @@
+"""`seamscan clock PATH...`: the clock domains, their estimated offsets and bounds."""
+
+from __future__ import annotations
+
+import sys
+
+from analyzer.cli.options import DbOption, DebugOption, FormatOption, HarnessMappingOption, OptionalPaths, OutputFormat, QuietOption
+
+
+def clock_command(
+    paths: OptionalPaths = None,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.text,
+    harness_mapping: HarnessMappingOption = None,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Show every clock domain's offset from the reference (aligned = raw − offset) and its bounds."""
+    from analyzer.cli.common import load
+    from analyzer.report.model import clocks
+
+    store, _ = load(paths, db, quiet, harness_mapping)
+    rows = clocks(store)
+    methods = dict(store.con.execute("SELECT domain, method FROM clock_domains").fetchall())
+    store.close()
+    if output_format is OutputFormat.json:
+        import orjson
+
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    from analyzer.report.safe import stdout_console
+    from analyzer.report.text_report import clock_table
+
+    stdout_console().print(clock_table(rows, methods))
