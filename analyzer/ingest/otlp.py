@@ -24,11 +24,6 @@ STATUS_CODES = {0: "unset", 1: "ok", 2: "error"}
 STATUS_CODE_NAMES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
 SEVERITY_ERROR = 17  # OTLP SeverityNumber ERROR and above
 
-_NORMALIZED = ("kind", "layer", "operation", "session_own", "session_rank", "agent", "model",
-               "tool_name", "tool_call_id", "args", "result", "text", "input_messages",
-               "output_messages", "system_instructions", "requested_tool_calls", "input_tokens",
-               "output_tokens", "cache_read_tokens", "cache_write_tokens", "error_type")
-_NORMALIZED_INDEX = [(name, I[name]) for name in _NORMALIZED]
 
 
 @dataclass(frozen=True)
@@ -114,10 +109,9 @@ def emit_span(
 
     row = sink.new_row(position)
     fields = normalize(attrs, name)
-    for key, index in _NORMALIZED_INDEX:
-        value = fields.get(key)
+    for key, value in fields.items():
         if value is not None:
-            row[index] = value
+            row[I[key]] = value
     kind_name = SPAN_KINDS.get(span_kind)
     if fields["kind"] == "tool_call" and kind_name in ("server", "consumer"):
         row[I["kind"]] = "tool_server"

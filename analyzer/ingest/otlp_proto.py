@@ -138,7 +138,8 @@ def read_stream(src: SourceFile, kind: str, sink: RecordSink) -> None:
                                  position=f"byte {offset}")
             data = fh.read(length)
             if len(data) < length:
-                _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}")
+                # keep the complete resources of the cut message, report the cut once
+                _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}", report=False)
                 raise InputError(
                     f"truncated message: length prefix says {length} bytes, {len(data)} present",
                     position=f"byte {offset}",
@@ -147,13 +148,17 @@ def read_stream(src: SourceFile, kind: str, sink: RecordSink) -> None:
             offset += 4 + length
 
 
-def _parse_message(data: bytes, kind: str, sink: RecordSink, base_offset: int, pos_prefix: str) -> None:
+def _parse_message(
+    data: bytes, kind: str, sink: RecordSink, base_offset: int, pos_prefix: str, report: bool = True
+) -> None:
+    """Parse one request; a corrupt one yields its complete top-level resources."""
     request = _request_class(kind)()
     try:
         request.ParseFromString(data)
     except DecodeError as exc:
         good_end, bad_at, reason = _valid_prefix(data)
-        sink.problem(f"byte {base_offset + bad_at}", f"corrupt or truncated protobuf: {reason or exc}")
+        if report:
+            sink.problem(f"byte {base_offset + bad_at}", f"corrupt or truncated protobuf: {reason or exc}")
         request = _request_class(kind)()
         request.ParseFromString(data[:good_end])
     if kind == "traces":

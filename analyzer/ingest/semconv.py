@@ -202,6 +202,8 @@ def _messages_text(messages: list[dict[str, Any]] | None) -> str | None:
 def classify(attrs: dict[str, Any], name: str) -> tuple[str, str, str | None]:
     """(kind, layer, operation) of a span from its attributes, most specific convention first."""
     operation = attrs.get("gen_ai.operation.name")
+    if not isinstance(operation, str):  # attributes are untrusted: a list or map here is data, not a name
+        operation = None
     if operation in TOOL_OPERATIONS:
         return "tool_call", "tool", operation
     if operation in AGENT_OPERATIONS:
@@ -213,7 +215,7 @@ def classify(attrs: dict[str, Any], name: str) -> tuple[str, str, str | None]:
         kind, layer = OPENINFERENCE_KINDS[oi_kind.upper()]
         return kind, layer, operation or oi_kind.lower()
     tl_kind = attrs.get("traceloop.span.kind")
-    if tl_kind in TRACELOOP_KINDS:
+    if isinstance(tl_kind, str) and tl_kind in TRACELOOP_KINDS:
         kind, layer = TRACELOOP_KINDS[tl_kind]
         return kind, layer, operation or tl_kind
     if "gen_ai.tool.name" in attrs or "ai.toolCall.name" in attrs:

@@ -11,7 +11,7 @@ from analyzer.store.schema import ARROW_SCHEMA, COLUMN_INDEX, COLUMN_NAMES
 
 _WIDTH = len(COLUMN_NAMES)
 _I = COLUMN_INDEX
-BATCH_ROWS = 50_000
+BATCH_ROWS = 10_000
 
 
 class RecordSink:
@@ -69,8 +69,11 @@ class RecordSink:
     def flush(self) -> None:
         if not self._rows:
             return
-        columns = list(zip(*self._rows))
-        arrays = [pa.array(col, type=field.type) for col, field in zip(columns, ARROW_SCHEMA)]
+        count = len(self._rows)
+        arrays = [
+            pa.nulls(count, field.type) if column.count(None) == count else pa.array(column, type=field.type)
+            for column, field in zip(zip(*self._rows), ARROW_SCHEMA)
+        ]
         table = pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
         self.records += len(self._rows)
         self._rows = []

@@ -1,0 +1,180 @@
+"""Ingest benchmark (SPEC 9): N realistic GenAI spans as an OTLP protobuf stream and as
+OTLP/JSON Lines; throughput and peak memory of `seamscan ingest` for each, printed beside its
+floor measured in the same run on the same bytes (the protobuf library parsing the stream
+alone; DuckDB reading the JSON alone). Each measurement runs in its own process.
+
+    .venv/bin/python bench/ingest.py --spans 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPANS_PER_REQUEST = 1000  # a Collector batch
+TARGETS = {"proto": 100_000, "json": 50_000}
+MEMORY_TARGET_MB = 2048
+
+
+def _template_request():
+    """One request of SPANS_PER_REQUEST spans: agent runs of chat → execute_tool → chat."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    for key, value in (("service.name", "bench-agent"), ("host.name", "bench-host"), ("telemetry.sdk.language", "python")):
+        resource_spans.resource.attributes.add(key=key).value.string_value = value
+    scope = resource_spans.scope_spans.add()
+    scope.scope.name = "pydantic-ai"
+    rng = random.Random(7)
+    for index in range(SPANS_PER_REQUEST):
+        span = scope.spans.add()
+        role = index % 4
+        span.kind = 3 if role in (1, 3) else 1
+        span.status.code = 1 if rng.random() > 0.05 else 2
+        attrs = span.attributes
+
+        def put(key, value):
+            kv = attrs.add(key=key)
+            if isinstance(value, int):
+                kv.value.int_value = value
+            else:
+                kv.value.string_value = value
+
+        put("gen_ai.conversation.id", f"conv-{index // 4}")
+        put("gen_ai.agent.name", "support")
+        if role == 0:
+            span.name = "invoke_agent support"
+            put("gen_ai.operation.name", "invoke_agent")
+            put("final_result", "Your order A-1001 ships tomorrow with DHL.")
+        elif role in (1, 3):
+            span.name = "chat gpt-4o"
+            put("gen_ai.operation.name", "chat")
+            put("gen_ai.provider.name", "openai")
+            put("gen_ai.request.model", "gpt-4o")
+            put("gen_ai.input.messages", json.dumps([
+                {"role": "user", "parts": [{"type": "text", "content": "Where is my order A-1001? " * 4}]}]))
+            put("gen_ai.output.messages", json.dumps([
+                {"role": "assistant", "parts": [{"type": "tool_call", "id": f"call_{index}", "name": "get_order",
+                                                 "arguments": {"order_id": "A-1001"}}], "finish_reason": "tool_call"}]))
+            put("gen_ai.usage.input_tokens", rng.randint(100, 4000))
+            put("gen_ai.usage.output_tokens", rng.randint(10, 400))
+            put("gen_ai.usage.cache_read.input_tokens", rng.randint(0, 2000))
+        else:
+            span.name = "execute_tool get_order"
+            put("gen_ai.operation.name", "execute_tool")
+            put("gen_ai.tool.name", "get_order")
+            put("gen_ai.tool.call.id", f"call_{index - 1}")
+            put("gen_ai.tool.call.arguments", '{"order_id": "A-1001"}')
+            put("gen_ai.tool.call.result", '{"order_id": "A-1001", "status": "shipped", "carrier": "DHL"}')
+    return request
+
+
+def generate(spans: int, folder: Path) -> tuple[Path, Path]:
+    """The same spans written as a length-prefixed protobuf stream and as OTLP/JSON Lines."""
+    import orjson
+    from google.protobuf.json_format import MessageToDict
+
+    template = _template_request()
+    template_json = MessageToDict(template)
+    json_spans = template_json["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    proto_path, json_path = folder / "spans.pb", folder / "spans.jsonl"
+    base_ns = 1_790_000_000_000_000_000
+    with open(proto_path, "wb") as proto_out, open(json_path, "wb") as json_out:
+        for batch in range(spans // SPANS_PER_REQUEST):
+            proto_spans = template.resource_spans[0].scope_spans[0].spans
+            for index, (span, json_span) in enumerate(zip(proto_spans, json_spans)):
+                serial = batch * SPANS_PER_REQUEST + index
+                trace_id = (serial // 4 + 1).to_bytes(16, "big")
+                span_id = (serial + 1).to_bytes(8, "big")
+                parent_id = (serial - serial % 4 + 1).to_bytes(8, "big") if serial % 4 else b""
+                start = base_ns + serial * 1_000_000
+                span.trace_id, span.span_id, span.parent_span_id = trace_id, span_id, parent_id
+                span.start_time_unix_nano, span.end_time_unix_nano = start, start + 250_000_000
+                json_span["traceId"], json_span["spanId"] = trace_id.hex(), span_id.hex()
+                json_span["parentSpanId"] = parent_id.hex()
+                json_span["startTimeUnixNano"], json_span["endTimeUnixNano"] = str(start), str(start + 250_000_000)
+            data = template.SerializeToString()
+            proto_out.write(len(data).to_bytes(4, "big") + data)
+            json_out.write(orjson.dumps(template_json) + b"\n")
+    return proto_path, json_path
+
+
+CHILD = {
+    "ingest": """
+import sys, time, resource
+from pathlib import Path
+from analyzer.store.db import Store
+from analyzer.ingest.runner import ingest
+store = Store(sys.argv[2] if len(sys.argv) > 2 else None)
+t = time.perf_counter()
+summary = ingest([Path(sys.argv[1])], store)
+elapsed = time.perf_counter() - t
+assert not summary.errors, summary.errors
+print(summary.records, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+""",
+    "proto-floor": """
+import sys, time, resource
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+t = time.perf_counter(); spans = 0
+with open(sys.argv[1], "rb") as fh:
+    while prefix := fh.read(4):
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(fh.read(int.from_bytes(prefix, "big")))
+        spans += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
+print(spans, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+""",
+    "json-floor": """
+import sys, time, resource, duckdb
+t = time.perf_counter()
+spans = duckdb.connect().execute(f\"\"\"SELECT sum(len(json_extract(json, '$.resourceSpans[*].scopeSpans[*].spans[*]')))
+                      FROM read_ndjson_objects('{sys.argv[1]}')\"\"\").fetchone()[0]
+print(int(spans), time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+""",
+}
+
+
+def measure(kind: str, *args: str) -> tuple[int, float, float]:
+    """(spans, seconds, peak MB) from a fresh process."""
+    out = subprocess.run([sys.executable, "-c", CHILD[kind], *args], capture_output=True, text=True, check=True)
+    spans, seconds, maxrss_kb = out.stdout.split()
+    return int(spans), float(seconds), int(maxrss_kb) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
+    args = parser.parse_args()
+    folder_cm = tempfile.TemporaryDirectory() if args.keep is None else None
+    folder = Path(folder_cm.name) if folder_cm else args.keep
+    folder.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    proto_path, json_path = generate(args.spans, folder)
+    print(f"generated {args.spans:,} spans in {time.perf_counter() - t:.1f} s: "
+          f"protobuf {proto_path.stat().st_size / 1e6:.0f} MB, JSON {json_path.stat().st_size / 1e6:.0f} MB")
+    print(f"{'measure':<34} {'spans/s':>10} {'floor spans/s':>14} {'of floor':>9} {'target':>8} {'peak MB':>8}")
+    for label, path, floor_kind in (("proto", proto_path, "proto-floor"), ("json", json_path, "json-floor")):
+        floor_spans, floor_s, floor_mb = measure(floor_kind, str(path))
+        for store_label, store_args in (("in-memory store", ()), ("--db file store", (str(folder / f"{label}.duckdb"),))):
+            spans, seconds, peak_mb = measure("ingest", str(path), *store_args)
+            assert spans == floor_spans == args.spans, (spans, floor_spans)
+            rate, floor_rate = spans / seconds, floor_spans / floor_s
+            print(f"{label + ' ingest, ' + store_label:<34} {rate:>10,.0f} {floor_rate:>14,.0f} "
+                  f"{rate / floor_rate:>8.0%} {TARGETS[label]:>8,} {peak_mb:>8,.0f}")
+        print(f"{label + ' floor alone':<34} {'':>10} {floor_rate:>14,.0f} {'':>9} {'':>8} {floor_mb:>8,.0f}")
+    print(f"targets: protobuf >= {TARGETS['proto']:,} spans/s, JSON >= {TARGETS['json']:,} spans/s, "
+          f"peak < {MEMORY_TARGET_MB:,} MB")
+    if folder_cm:
+        folder_cm.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""End-to-end tests of the CLI as a real process."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT, run_cli
+
+COMMANDS = ["check", "ingest"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_is_in_the_readme(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0 and "Usage" in result.stdout
+    assert f"seamscan {command}" in (ROOT / "README.md").read_text()
+
+
+def test_check_json_report_skeleton():
+    result = run_cli("check", str(FIXTURES / "demo"), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["version"] == 1
+    assert report["tool"]["name"] == "seamscan" and re.match(r"\d+\.\d+", report["tool"]["version"])
+    assert report["inputs"]["files"] == 4 and report["inputs"]["records"] == 42
+    assert report["inputs"]["skipped"] == [] and report["inputs"]["errors"] == []
+    assert report["findings"] == [] and report["summary"] == {"error": 0, "warning": 0, "info": 0}
+    assert {c["domain"] for c in report["clocks"]} >= {"support-agent@agent-host-1", "order-tools@tools-host-1"}
+
+
+def test_check_text_report_goes_to_stdout_and_progress_not_to_a_pipe():
+    result = run_cli("check", str(FIXTURES / "demo"))
+    assert result.returncode == 0
+    assert "4 files, 42 records" in result.stdout
+    assert result.stderr == ""
+
+
+def test_missing_path_is_a_usage_error():
+    result = run_cli("check", "does/not/exist")
+    assert result.returncode == 2
+    assert "does/not/exist" in result.stderr and "does not exist" in result.stderr
+
+
+def test_unknown_option_is_a_usage_error():
+    assert run_cli("check", "--no-such-flag", str(FIXTURES / "demo")).returncode == 2
+
+
+def test_ingest_then_check_from_the_store(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    first = run_cli("ingest", str(FIXTURES / "demo"), "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "42 new records" in first.stderr
+    again = run_cli("ingest", str(FIXTURES / "demo"), "--db", str(db))
+    assert "0 new records; 42 records" in again.stderr
+    result = run_cli("check", "--db", str(db), "--format", "json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["inputs"]["records"] == 42
+
+
+def test_untrusted_content_is_shown_literally(tmp_path):
+    hostile = "\x1b[31mevil[bold]x[blink].txt"
+    (tmp_path / hostile).write_text("plain text, not a trace\n")
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout
+    flat = result.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "\\x1b[31mevil[bold]x[blink].txt" in flat

@@ -1,0 +1,37 @@
+"""Shared test helpers: the real-data folder, ingesting into a fresh store, running the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.skip("../shared/realdata is not present")
+    return REALDATA
+
+
+def ingest_paths(*paths: Path, db: Path | None = None):
+    """(store, summary) after ingesting `paths` into a fresh (or `db`) store."""
+    from analyzer.ingest.runner import ingest
+    from analyzer.store.db import Store
+
+    store = Store(db)
+    summary = ingest(list(paths), store)
+    return store, summary
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `seamscan ARGS` as a real process (exit codes, stdout/stderr separation)."""
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=120
+    )

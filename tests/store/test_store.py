@@ -1,0 +1,123 @@
+"""The store: bulk loads, dedupe by content, persistence, schema version, locks, sessions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from analyzer.errors import StoreError
+from analyzer.store.db import Store
+from tests.conftest import FIXTURES, ingest_paths
+
+ENCODINGS = FIXTURES / "otlp-encodings"
+
+
+def test_reingesting_a_file_adds_nothing(tmp_path):
+    db = tmp_path / "s.duckdb"
+    store, first = ingest_paths(ENCODINGS / "traces.json", db=db)
+    count = store.count("record_store")
+    store.close()
+    store, second = ingest_paths(ENCODINGS / "traces.json", db=db)
+    assert count == 8 and store.count("record_store") == count
+    assert second.records == 0 and "already in the store" in second.skipped[0].reason
+    # the same content under another name is the same file
+    copy = tmp_path / "copy.json"
+    shutil.copy(ENCODINGS / "traces.json", copy)
+    store.close()
+    store, third = ingest_paths(copy, db=db)
+    assert store.count("record_store") == count and third.skipped
+
+
+def test_every_record_has_provenance_and_raw_times():
+    store, _ = ingest_paths(ENCODINGS)
+    missing = store.count("records WHERE source_file IS NULL OR source_pos IS NULL OR ts_raw_start IS NULL")
+    assert missing == 0
+    assert store.count("records WHERE record_id IS NULL") == 0
+    assert store.con.execute("SELECT count(DISTINCT record_id) = count(*) FROM records").fetchone()[0]
+
+
+def test_schema_version_mismatch_is_a_clear_error(tmp_path):
+    db = tmp_path / "old.duckdb"
+    Store(db).close()
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(StoreError, match="schema version 999"):
+        Store(db)
+
+
+def test_locked_store_names_the_problem(tmp_path):
+    db = tmp_path / "locked.duckdb"
+    Store(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(db)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreError, match="locked by another process"):
+            Store(db)
+    finally:
+        holder.communicate("", timeout=30)
+
+
+def _span(span_id, trace_id, **attrs):
+    return {
+        "traceId": trace_id, "spanId": span_id, "name": "s", "kind": 1,
+        "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000001000000000",
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
+    }
+
+
+def test_session_identity_preference_and_inheritance(tmp_path):
+    t1, t2, t3, t4 = (f"{i:032x}" for i in (1, 2, 3, 4))
+    spans = [
+        _span("a" * 16, t1, **{"gen_ai.conversation.id": "conv-1", "session.id": "sess-1"}),
+        _span("b" * 16, t1, **{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "x",
+                               "gen_ai.tool.call.id": "call-1"}),
+        _span("c" * 16, t2, **{"session.id": "sess-2"}),
+        _span("d" * 16, t3, **{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "x",
+                               "gen_ai.tool.call.id": "call-1"}),
+        _span("e" * 16, t3),
+        _span("f" * 16, t4),
+    ]
+    doc = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]}
+    (tmp_path / "t.json").write_text(json.dumps(doc))
+    store, _ = ingest_paths(tmp_path / "t.json")
+    sessions = dict(store.con.execute("SELECT span_id, session_id FROM records").fetchall())
+    assert sessions["a" * 16] == "conv-1"  # conversation id beats session.id
+    assert sessions["b" * 16] == "conv-1"  # shared trace id
+    assert sessions["c" * 16] == "sess-2"
+    assert sessions["d" * 16] == "conv-1"  # shared tool-call id
+    assert sessions["e" * 16] == "conv-1"  # trace of a record that inherited through a call id
+    assert sessions["f" * 16] == t4  # nothing known: the trace id
+
+
+def test_views_exist_on_an_empty_store():
+    store = Store()
+    store.finalize()
+    for view in ("records", "llm_calls", "tool_calls", "harness_events", "sessions", "steps", "clock_domains"):
+        assert store.count(view) == 0
+
+
+def test_demo_views_link_caller_and_tool_side():
+    store, _ = ingest_paths(FIXTURES / "demo")
+    sides = store.con.execute(
+        "SELECT call_key, list(DISTINCT side ORDER BY side) FROM tool_calls GROUP BY call_key"
+    ).fetchall()
+    both = [key for key, s in sides if s == ["caller", "tool"]]
+    assert len(both) >= 4
+    assert store.count("sessions") == 4
+    assert store.count("llm_calls") >= 4
