@@ -10,6 +10,12 @@ import orjson
 from analyzer.errors import InputError
 from analyzer.ingest import otlp_proto
 from analyzer.ingest.base import JsonIngester
+from analyzer.ingest.anthropic_sessions import AnthropicSessionsIngester
+from analyzer.ingest.harness import HarnessIngester
+from analyzer.ingest.langfuse import LangfuseIngester
+from analyzer.ingest.langsmith import LangSmithIngester
+from analyzer.ingest.openhands import OpenHandsIngester
+from analyzer.ingest.openai_agents import OpenAIAgentsIngester
 from analyzer.ingest.otlp_json import OtelJsSpansIngester, OtlpJsonIngester
 from analyzer.ingest.source import SourceFile, read_document
 
@@ -23,6 +29,12 @@ def json_ingesters() -> list[JsonIngester]:
     return [
         OtlpJsonIngester(),
         OtelJsSpansIngester(),
+        OpenAIAgentsIngester(),
+        LangSmithIngester(),
+        LangfuseIngester(),
+        HarnessIngester(),
+        OpenHandsIngester(),
+        AnthropicSessionsIngester(),
     ]
 
 
