@@ -17,6 +17,9 @@ Pair kinds (see the CTEs of ``_PAIRS_SQL``):
 - ``response<dispatch``: a model output that requested call X (``llm_call.requested_tool_calls``
   or a harness ``model.response`` with ``tool_call_id``) ends before the first record in another
   domain that dispatches or runs X.
+- ``result<consuming-request``: the result of call X exists (harness ``tool.result``, or the
+  tool side's end when the caller did not give up) before the first model request in another
+  domain whose input messages carry a tool message for X.
 - ``parent<child-start`` / ``child-end<parent-end``: a span's child in another domain (same
   trace) starts after it, and ends before it unless the parent ended in error/timeout/cancel or
   the call was given up / retried; neither for producer/consumer spans. Links are never used.
@@ -164,6 +167,29 @@ response_pairs AS (
            hash('call', r.call_id)
     FROM responses r JOIN first_touch d ON d.call_id = r.call_id AND d.domain <> r.domain
 ),
+consumers AS (  -- per domain, the first model request whose input carries call X's result
+    SELECT call_id, domain, min(start_ns) AS start_ns, arg_min(record_id, start_ns) AS record_id
+    FROM (SELECT unnest(json_extract_string(input_messages, '$[*].tool_call_id')) AS call_id,
+                 rowid AS record_id, clock_domain AS domain, ts_raw_start AS start_ns
+          FROM record_store
+          WHERE kind = 'llm_call' AND input_messages IS NOT NULL
+            AND clock_domain IS NOT NULL AND ts_raw_start IS NOT NULL) q
+    ANTI JOIN ambiguous a ON q.call_id = a.call_id
+    WHERE call_id IS NOT NULL
+    GROUP BY call_id, domain
+),
+delivered AS (  -- per domain, the earliest record showing call X's result exists
+    SELECT p.call_id, p.domain, min(p.last_end_ns) AS end_ns, arg_min(p.last_end_record, p.last_end_ns) AS record_id
+    FROM per_call p JOIN call_flags f USING (call_id)
+    WHERE p.role = 'result' OR (p.role = 'server' AND NOT f.caller_gave_up AND NOT p.is_async)
+    GROUP BY p.call_id, p.domain
+),
+consume_pairs AS (
+    SELECT 'result<consuming-request' AS pair_kind,
+           d.record_id, d.domain, d.end_ns, c.record_id, c.domain, c.start_ns,
+           hash('call', d.call_id)
+    FROM delivered d JOIN consumers c ON c.call_id = d.call_id AND c.domain <> d.domain
+),
 harness_span_events AS (  -- harness lines naming the span they were written in
     SELECT rowid AS record_id, clock_domain AS domain, kind, trace_id, span_id, tool_call_id, status,
            ts_raw_start AS at_ns
@@ -241,6 +267,7 @@ call_pairs AS (  -- pairs found through tool-call ids; no two share an ordered r
     SELECT * FROM dispatch_pairs
     UNION ALL SELECT * FROM result_pairs
     UNION ALL SELECT * FROM response_pairs
+    UNION ALL SELECT * FROM consume_pairs
 ),
 span_pairs AS (  -- pairs found through span ids, minus those the call ids already gave
     SELECT s.* FROM (SELECT * FROM nesting_pairs UNION ALL SELECT * FROM harness_span_pairs) s

@@ -91,3 +91,18 @@ def test_trace_interleaves_layers_in_causal_order(session):
 def test_unknown_session_is_a_usage_error():
     result = run_cli("trace", "no-such-session", str(FIXTURES / "multisource"))
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_framework_domain_is_bounded_on_both_sides_without_the_agent_spans():
+    """Without the agent's OTLP, the framework file is linked to the harness only by a model
+    response before its dispatch and a result before the request that consumes it."""
+    truth = json.loads((FIXTURES / "multisource" / "truth.json").read_text())
+    folder = FIXTURES / "multisource"
+    result = run_cli("clock", str(folder / "gateway.harness.jsonl"), str(folder / "framework.agents.json"),
+                     "--format", "json")
+    clocks = {c["domain"]: c for c in json.loads(result.stdout)}
+    framework = clocks["framework.agents.json"]
+    true_ms = truth["domains"]["framework.agents.json"]
+    assert framework["lower_ms"] is not None and framework["upper_ms"] is not None
+    assert framework["lower_ms"] <= true_ms <= framework["upper_ms"]
+    assert abs(framework["offset_ms"] - true_ms) < 100
