@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import FIXTURES, ROOT, run_cli
 
-COMMANDS = ["check", "ingest"]
+COMMANDS = ["check", "ingest", "trace", "clock"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
