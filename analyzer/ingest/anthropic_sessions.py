@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.harness import SOURCE_KIND, emit_event
+from analyzer.ingest.harness import SOURCE_KIND, emit_event, model_columns
 from analyzer.ingest.semconv import json_text
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
@@ -27,6 +27,8 @@ TOOL_RESULTS = {  # event type -> the key holding the tool use id
     "agent.mcp_tool_result": "mcp_tool_use_id",
 }
 CLOSING = {"session.status_terminated", "session.deleted"}
+_TOKEN_KEYS = {"input_tokens": "input_tokens", "output_tokens": "output_tokens",  # column -> model_usage key
+              "cache_read_tokens": "cache_read_input_tokens", "cache_write_tokens": "cache_creation_input_tokens"}
 
 
 def content_text(content: Any) -> str | None:
@@ -139,7 +141,7 @@ def _streamed(sink: RecordSink, pos: str, payload: dict[str, Any], state: _State
     elif kind == "span.model_request_end":
         event.update(event="model.response", status="error" if payload.get("is_error") else "ok",
                      text="\n".join(state.said) or None)
-        columns = _usage_columns(payload.get("model_usage"), state)
+        columns = model_columns(state.model, payload.get("model_usage"), _TOKEN_KEYS)
         if state.requested:
             columns["requested_tool_calls"] = orjson.dumps(state.requested, default=str).decode()
     elif kind in TOOL_USES:
@@ -190,15 +192,3 @@ def _idle(event: dict[str, Any], payload: dict[str, Any], state: _State) -> None
     event.update(event="approval.request" if asks else "wait.start", waiting_for="client",
                  tool_call_id=ids[0] if len(ids) == 1 else None, args=ids)
     state.waiting = not asks
-
-
-def _usage_columns(usage: Any, state: _State) -> dict[str, Any]:
-    usage = usage if isinstance(usage, dict) else {}
-    columns: dict[str, Any] = {"model": state.model}
-    for column, key in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
-                        ("cache_read_tokens", "cache_read_input_tokens"),
-                        ("cache_write_tokens", "cache_creation_input_tokens")):
-        value = usage.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            columns[column] = value
-    return columns

@@ -299,12 +299,6 @@ def mapped_validator() -> LineValidator:
 # ---------------------------------------------------------------------------------------------
 # Row building
 
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return json_text(value)
-
-
 def _int32(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -351,11 +345,12 @@ def time_text(value: Any) -> str | None:
 
 # canonical field -> (column index, conversion), for the fields copied as they are
 _COPIED: dict[str, tuple[int, Callable[[Any], Any]]] = {
-    "agent": (I["agent"], _text), "tool": (I["tool_name"], _text),
-    "tool_call_id": (I["tool_call_id"], _text), "idempotency_key": (I["idempotency_key"], _text),
-    "job_id": (I["job_id"], _text), "status": (I["status"], _text), "error": (I["error_message"], _text),
-    "text": (I["text"], _text), "waiting_for": (I["waiting_for"], _text), "resource": (I["resource"], _text),
-    "version": (I["version"], _text), "expected_version": (I["expected_version"], _text),
+    "agent": (I["agent"], json_text), "tool": (I["tool_name"], json_text),
+    "tool_call_id": (I["tool_call_id"], json_text), "idempotency_key": (I["idempotency_key"], json_text),
+    "job_id": (I["job_id"], json_text), "status": (I["status"], json_text),
+    "error": (I["error_message"], json_text), "text": (I["text"], json_text),
+    "waiting_for": (I["waiting_for"], json_text), "resource": (I["resource"], json_text),
+    "version": (I["version"], json_text), "expected_version": (I["expected_version"], json_text),
     "step": (I["step"], _int32), "attempt": (I["attempt"], _int32), "http_status": (I["http_status"], _int32),
     "timeout_ms": (I["timeout_ms"], _float), "deadline_ms": (I["deadline_ms"], _float),
     "args": (I["args"], json_text), "result": (I["result"], json_text),
@@ -398,8 +393,8 @@ def emit_event(
     row = sink.new_row(pos)
     row[_LAYER] = LAYER
     row[_KIND] = event_name if event_name in EVENTS else "other"
-    row[_NAME] = name if name is not None else _text(event.get("event"))
-    session = _text(event.get("session_id"))
+    row[_NAME] = name if name is not None else json_text(event.get("event"))
+    session = json_text(event.get("session_id"))
     if session:
         row[_SESSION_OWN] = session
         row[_SESSION_RANK] = SESSION_RANK
@@ -442,6 +437,18 @@ def emit_event(
     sink.append(row)
     if reasons:
         sink.problem(pos_label(pos), "invalid harness event: " + "; ".join(reasons))
+
+
+def model_columns(model: Any, usage: Any, token_keys: Mapping[str, str]) -> dict[str, Any]:
+    """`columns` for `emit_event` from a model response: its model, and each token column
+    (`token_keys`: column → usage key) whose count is an integer."""
+    usage = usage if isinstance(usage, dict) else {}
+    columns: dict[str, Any] = {"model": model}
+    for column, key in token_keys.items():
+        value = usage.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            columns[column] = value
+    return columns
 
 
 def pos_label(pos: str) -> str:

@@ -13,24 +13,19 @@ from typing import Any
 import orjson
 
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.langsmith import (
-    CallExecution,
-    CallRequest,
-    arguments_text,
-    canonical_messages,
-    clean_row,
+from analyzer.ingest.call_ids import bind_inferred_call_ids, unbound_tool_executions
+from analyzer.ingest.messages import canonical_messages, messages_text, requested_calls, system_text, tool_message
+from analyzer.ingest.rows import (
+    FRAMEWORK_SESSION_KEYS,
+    FRAMEWORK_SESSION_RANK,
+    add_rows,
     dump_json,
-    infer_call_ids,
     int_or_none,
     json_text,
     maybe_json,
-    messages_text,
     payload_text,
     problem_position,
     read_time,
-    requested_calls,
-    system_text,
-    tool_message,
 )
 from analyzer.ingest.semconv import (
     AGENT_OPERATIONS,
@@ -59,8 +54,6 @@ TYPE_KINDS = {
 # the OpenInference kind that makes semconv.normalize compute the fields of a record kind
 _FORCED_OI_KIND = {"llm_call": "LLM", "tool_call": "TOOL", "agent_run": "AGENT"}
 TRACE_SESSION_RANK = 2  # trace.sessionId is a session id (SPEC 3)
-FRAMEWORK_SESSION_RANK = 4
-FRAMEWORK_SESSION_KEYS = ("thread_id", "session_id", "conversation_id")
 TRACE_SUMMARY_KEYS = ("id", "name", "sessionId", "userId", "environment", "release", "version", "tags")
 _META_KEYS = ("attributes", "resourceAttributes", "scope")
 
@@ -155,13 +148,10 @@ def _read_export(doc: dict[str, Any], prefix: str, src: SourceFile, sink: Record
             )
         except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
             sink.problem(problem_position(position), f"unexpected observation structure: {type(exc).__name__}: {exc}")
-    _infer_tool_ids(rows)
-    for row in rows:
-        position = row.pop("_pos")
-        for key in ("_order", "_requests"):
-            row.pop(key, None)
-        row["flags"] = row["flags"] or None
-        sink.add(position, **clean_row(row))
+    # Tool observations without a call id (OpenInference and Claude Agent SDK tool spans carry
+    # none) get the id of the earlier generation call of the same name and arguments.
+    bind_inferred_call_ids(rows, unbound_tool_executions(rows))
+    add_rows(rows, sink)
 
 
 def _metadata(obs: dict[str, Any], position: str, sink: RecordSink, flags: list[str]) -> tuple[dict, Any]:
@@ -342,8 +332,7 @@ def _tool_calls_field(obs: dict[str, Any]) -> list[dict[str, Any]] | None:
         name = call.get("name") or function.get("name") or (names[index] if index < len(names) else None)
         arguments = call.get("arguments", function.get("arguments", call.get("input")))
         call_id = call.get("id") or call.get("call_id")
-        calls.append({"id": None if call_id is None else json_text(call_id), "name": json_text(name),
-                      "arguments": arguments_text(arguments)})
+        calls.append({"id": json_text(call_id), "name": json_text(name), "arguments": json_text(arguments)})
     return calls or None
 
 
@@ -415,27 +404,3 @@ def _status(row: dict[str, Any], obs: dict[str, Any], output_message: dict[str, 
             row["flags"].append("level_warning")
         if row.get("error_type") is not None and message not in (None, ""):
             row["error_message"] = str(message)
-
-
-def _infer_tool_ids(rows: list[dict[str, Any]]) -> None:
-    """Tool observations without a call id (OpenInference and Claude Agent SDK tool spans carry
-    none) get the id of the earlier generation call of the same name and arguments."""
-    requests = [
-        CallRequest(str(call["id"]), call.get("name"), call.get("arguments"), row["trace_id"],
-                    row.get("parent_span_id"), row["ts_raw_start"], row["_order"])
-        for row in rows if row.get("_requests")
-        for call in row["_requests"] if call.get("id")
-    ]
-    if not requests:
-        return
-    known = {(row["trace_id"], row["tool_call_id"]) for row in rows if row.get("tool_call_id")}
-    executions = [
-        CallExecution(index, (row["tool_name"],), row.get("args"), row["trace_id"], row.get("parent_span_id"),
-                      row["ts_raw_start"], row["_order"])
-        for index, row in enumerate(rows) if row["kind"] == "tool_call" and not row.get("tool_call_id")
-    ]
-    for index, (call_id, by_name) in infer_call_ids(requests, executions, known).items():
-        rows[index]["tool_call_id"] = call_id
-        rows[index]["flags"].append("tool_call_id_inferred")
-        if by_name:
-            rows[index]["flags"].append("tool_call_id_inferred_by_name")

@@ -11,27 +11,22 @@ import re
 from typing import Any
 
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.langsmith import (
-    CallExecution,
-    CallRequest,
-    canonical_messages,
-    clean_row,
+from analyzer.ingest.call_ids import CallExecution, bind_inferred_call_ids, unbound_tool_executions
+from analyzer.ingest.messages import canonical_messages, messages_text, requested_calls, system_text
+from analyzer.ingest.rows import (
+    FRAMEWORK_SESSION_RANK,
+    add_rows,
     dump_json,
-    infer_call_ids,
     int_or_none,
     json_text,
-    messages_text,
     problem_position,
     read_time,
-    requested_calls,
-    system_text,
 )
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
 from analyzer.ingest.timestamps import to_ns
 
 ITEM_OBJECTS = ("trace", "trace.span")
-GROUP_SESSION_RANK = 4  # SPEC 3: the framework's group / thread id
 
 # span_data.type → (kind, layer, operation)
 SPAN_KINDS = {
@@ -143,13 +138,10 @@ def _emit(items: list[tuple[str, Any]], src: SourceFile, sink: RecordSink) -> No
         except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
             sink.problem(problem_position(position), f"unexpected {what} structure: {type(exc).__name__}: {exc}")
     _derive_trace_times(rows)
-    _infer_tool_ids(rows)
-    for row in rows:
-        position = row.pop("_pos")
-        for key in ("_order", "_requests", "_scope", "_handoff_to"):
-            row.pop(key, None)
-        row["flags"] = row["flags"] or None
-        sink.add(position, **clean_row(row))
+    # Function and handoff spans get the call id of the generation call that asked for them:
+    # same trace, earlier start, same name and exact arguments in order, same turn preferred.
+    bind_inferred_call_ids(rows, unbound_tool_executions(rows) + _handoff_executions(rows))
+    add_rows(rows, sink)
 
 
 def _trace_context(trace: dict[str, Any] | None) -> str | None:
@@ -172,7 +164,7 @@ def _trace_row(trace: dict[str, Any], position: str, order: int, src: SourceFile
         "resource_attrs": _trace_context(trace), "flags": [],
     }
     if trace.get("group_id") not in (None, ""):
-        row["session_own"], row["session_rank"] = str(trace["group_id"]), GROUP_SESSION_RANK
+        row["session_own"], row["session_rank"] = str(trace["group_id"]), FRAMEWORK_SESSION_RANK
     return row
 
 
@@ -226,7 +218,7 @@ def _span_row(
         kind, layer, operation = SDK_CUSTOM_KINDS.get(str(custom.get("sdk_span_type")), ("span", "other", "custom"))
 
     row: dict[str, Any] = {
-        "_pos": pos, "_order": order, "_scope": None if parent_id is None else str(parent_id),
+        "_pos": pos, "_order": order,
         "layer": layer, "kind": kind, "operation": operation,
         "name": str(data.get("name") or span_type),
         "trace_id": None if trace_id is None else str(trace_id), "span_id": span_id,
@@ -237,7 +229,7 @@ def _span_row(
         "flags": flags,
     }
     if trace is not None and trace.get("group_id") not in (None, ""):
-        row["session_own"], row["session_rank"] = str(trace["group_id"]), GROUP_SESSION_RANK
+        row["session_own"], row["session_rank"] = str(trace["group_id"]), FRAMEWORK_SESSION_RANK
 
     ancestors = _ancestors(span, by_id)
     for above in ancestors:  # nearest agent and turn above this span
@@ -354,29 +346,11 @@ def _derive_trace_times(rows: list[dict[str, Any]]) -> None:
             row["flags"].append("times_from_spans")
 
 
-def _infer_tool_ids(rows: list[dict[str, Any]]) -> None:
-    """Function and handoff spans get the call id of the generation call that asked for them:
-    same trace, earlier start, same name and exact arguments in order, same turn preferred."""
-    requests = [
-        CallRequest(str(call["id"]), call.get("name"), call.get("arguments"), row["trace_id"],
-                    row["_scope"], row["ts_raw_start"], row["_order"])
-        for row in rows if row.get("_requests")
-        for call in row["_requests"] if call.get("id")
+def _handoff_executions(rows: list[dict[str, Any]]) -> list[CallExecution]:
+    """Handoff spans as executions of the SDK's `transfer_to_<agent>` tool (or, failing that
+    name, of the one `transfer_to_` call requested before them)."""
+    return [
+        CallExecution(index, (handoff_tool_name(row["_handoff_to"]),), None, row["trace_id"],
+                      row["parent_span_id"], row["ts_raw_start"], row["_order"], name_prefix="transfer_to_")
+        for index, row in enumerate(rows) if row["kind"] == "handoff" and row.get("_handoff_to")
     ]
-    if not requests:
-        return
-    executions = []
-    for index, row in enumerate(rows):
-        if row["kind"] == "tool_call":
-            executions.append(CallExecution(index, (row["tool_name"],), row.get("args"), row["trace_id"],
-                                            row["_scope"], row["ts_raw_start"], row["_order"]))
-        elif row["kind"] == "handoff" and row.get("_handoff_to"):
-            executions.append(CallExecution(index, (handoff_tool_name(row["_handoff_to"]),), None, row["trace_id"],
-                                            row["_scope"], row["ts_raw_start"], row["_order"],
-                                            name_prefix="transfer_to_"))
-    for index, (call_id, by_name) in infer_call_ids(requests, executions, set()).items():
-        row = rows[index]
-        row["tool_call_id"] = call_id
-        row["flags"].append("tool_call_id_inferred")
-        if by_name and row["kind"] == "tool_call":
-            row["flags"].append("tool_call_id_inferred_by_name")

@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from analyzer.ingest.harness import SOURCE_KIND, emit_event
+from analyzer.ingest.base import json_lines
+from analyzer.ingest.harness import SOURCE_KIND, emit_event, model_columns
 from analyzer.ingest.sink import RecordSink
-from analyzer.ingest.source import SourceFile, iter_lines
+from analyzer.ingest.source import SourceFile
 
 # Actions that run a tool even when the (older) event carries no tool_call_metadata.
 TOOL_ACTIONS = frozenset({
     "run", "run_ipython", "read", "write", "edit", "browse", "browse_interactive", "call_tool_mcp",
 })
 _EVENT_KEYS = ("action", "observation")
+_TOKEN_KEYS = {"input_tokens": "prompt_tokens", "output_tokens": "completion_tokens",  # column -> usage key
+               "cache_read_tokens": "cache_read_input_tokens", "cache_write_tokens": "cache_creation_input_tokens"}
 _SKIP_ARGS = {"id", "timestamp", "source", "message", "action", "observation", "cause",
               "tool_call_metadata", "llm_metrics", "timeout"}
 
@@ -107,12 +108,7 @@ class OpenHandsIngester:
 
     def read_lines(self, src: SourceFile, sink: RecordSink) -> None:
         file_session: _Session | None = None
-        for number, line in iter_lines(src):
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                sink.problem(f"line {number}", f"malformed JSON: {exc}")
-                continue
+        for number, obj in json_lines(src, sink):
             if is_eval_record(obj):
                 self._read_record(obj, str(number), src, sink)
             elif is_standalone_event(obj):
@@ -202,15 +198,7 @@ def _model_columns(metadata: dict[str, Any], session: _Session) -> dict[str, Any
     if not response or response_id in session.responses_seen:
         return {}
     session.responses_seen.add(response_id)
-    usage = _dict(response.get("usage"))
-    columns: dict[str, Any] = {"model": response.get("model")}
-    for column, key in (("input_tokens", "prompt_tokens"), ("output_tokens", "completion_tokens"),
-                        ("cache_read_tokens", "cache_read_input_tokens"),
-                        ("cache_write_tokens", "cache_creation_input_tokens")):
-        value = usage.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            columns[column] = value
-    return columns
+    return model_columns(response.get("model"), response.get("usage"), _TOKEN_KEYS)
 
 
 def _advance_step(event: dict[str, Any], metadata: dict[str, Any], session: _Session) -> None:
