@@ -443,7 +443,7 @@ def model_columns(model: Any, usage: Any, token_keys: Mapping[str, str]) -> dict
     """`columns` for `emit_event` from a model response: its model, and each token column
     (`token_keys`: column → usage key) whose count is an integer."""
     usage = usage if isinstance(usage, dict) else {}
-    columns: dict[str, Any] = {"model": model}
+    columns: dict[str, Any] = {"model": model if model is None or isinstance(model, str) else json_text(model)}
     for column, key in token_keys.items():
         value = usage.get(key)
         if isinstance(value, int) and not isinstance(value, bool):

@@ -17,6 +17,7 @@ from typing import Any
 
 from analyzer.ingest.base import json_lines
 from analyzer.ingest.harness import SOURCE_KIND, emit_event, model_columns
+from analyzer.ingest.semconv import json_text
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
 
@@ -194,7 +195,7 @@ def _model_columns(metadata: dict[str, Any], session: _Session) -> dict[str, Any
     """Model and token usage of the LLM response behind an action, on its first action only
     (one response can request several calls)."""
     response = _dict(metadata.get("model_response"))
-    response_id = response.get("id")
+    response_id = json_text(response.get("id"))  # untrusted: any JSON value, kept hashable
     if not response or response_id in session.responses_seen:
         return {}
     session.responses_seen.add(response_id)
@@ -203,7 +204,7 @@ def _model_columns(metadata: dict[str, Any], session: _Session) -> dict[str, Any
 
 def _advance_step(event: dict[str, Any], metadata: dict[str, Any], session: _Session) -> None:
     """A step is one model turn: agent actions from the same LLM response share it."""
-    response_id = _dict(metadata.get("model_response")).get("id")
+    response_id = json_text(_dict(metadata.get("model_response")).get("id"))
     if response_id is None or response_id != session.last_response_id:
         session.step += 1
     session.last_response_id = response_id

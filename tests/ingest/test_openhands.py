@@ -145,3 +145,25 @@ def test_a_small_trajectory_without_realdata(tmp_path):
     assert rows[2]["tool_call_id"] == "c1" and rows[2]["tool_name"] == "execute_bash"
     assert {r["session_id"] for r in rows} == {"traj_tiny"}
     assert rows[4]["text"] == "done"
+
+
+def test_structured_model_and_response_id_do_not_break_the_batch(tmp_path):
+    """Untrusted values where strings are expected: kept as JSON text, nothing crashes."""
+    import json as _json
+
+    from tests.conftest import ingest_paths
+
+    events = [
+        {"id": 0, "timestamp": "2025-04-30T16:32:57.000001", "source": "agent", "action": "system",
+         "message": "start", "args": {}},
+        {"id": 1, "timestamp": "2025-04-30T16:32:58.000001", "source": "agent", "action": "run",
+         "message": "run ls", "args": {"command": "ls"},
+         "tool_call_metadata": {"function_name": "execute_bash", "tool_call_id": "toolu_x",
+                                "model_response": {"id": {"nested": 1}, "model": ["not", "a", "string"],
+                                                   "usage": {"prompt_tokens": 3}}}},
+    ]
+    path = tmp_path / "traj_weird.json"
+    path.write_text(_json.dumps(events))
+    store, summary = ingest_paths(path)
+    assert not summary.errors
+    assert store.count("records") >= 2
