@@ -134,7 +134,9 @@ print(spans, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).r
     "json-floor": """
 import sys, time, resource, duckdb
 t = time.perf_counter()
-spans = duckdb.connect().execute(f\"\"\"SELECT sum(len(json_extract(json, '$.resourceSpans[*].scopeSpans[*].spans[*]')))
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+spans = con.execute(f\"\"\"SELECT sum(len(json_extract(json, '$.resourceSpans[*].scopeSpans[*].spans[*]')))
                       FROM read_ndjson_objects('{sys.argv[1]}')\"\"\").fetchone()[0]
 print(int(spans), time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """,

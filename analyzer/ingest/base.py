@@ -6,13 +6,17 @@ from typing import Any, Iterator, Protocol
 
 import orjson
 
+from analyzer.errors import InputError
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile, iter_lines
 
 
 class JsonIngester(Protocol):
     """A reader for one JSON-based format. `sniff` sees the first parsed value: a line of a
-    JSON Lines file (`as_line=True`) or the whole document."""
+    JSON Lines file (`as_line=True`) or the whole document. An ingester whose `read_lines`
+    carries no state from one line to the next may set `independent_lines = True`: a large
+    file is then split at line boundaries and its parts read by worker processes (each part
+    a `SourceFile.part`, read with the same `read_lines`)."""
 
     source_kind: str
     source_format: str
@@ -22,6 +26,19 @@ class JsonIngester(Protocol):
     def read_lines(self, src: SourceFile, sink: RecordSink) -> None: ...
 
     def read_document(self, doc: Any, src: SourceFile, sink: RecordSink) -> None: ...
+
+
+def read_failure(exc: BaseException) -> tuple[str | None, str] | None:
+    """(position, reason) of an exception that reading a file raised on bad input, or None
+    for any other exception (a bug). The records read before it are kept either way."""
+    if isinstance(exc, InputError):
+        return exc.position, exc.message
+    if isinstance(exc, OSError):
+        return None, f"cannot read: {exc}"
+    if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError, IndexError)):
+        # structure the ingester did not expect: name it, keep what was read, go on
+        return None, f"unexpected structure: {type(exc).__name__}: {exc}"
+    return None
 
 
 def json_lines(src: SourceFile, sink: RecordSink) -> Iterator[tuple[int, Any]]:

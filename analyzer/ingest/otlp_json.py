@@ -186,6 +186,7 @@ class OtlpJsonIngester:
 
     source_kind = "otlp"
     source_format = "otlp-json"
+    independent_lines = True  # one request per line: large files are read in parallel parts
 
     def sniff(self, sample: Any, as_line: bool) -> bool:
         return is_otlp_request(sample)

@@ -123,9 +123,10 @@ def read_single(src: SourceFile, kind: str, sink: RecordSink) -> None:
 
 
 def read_stream(src: SourceFile, kind: str, sink: RecordSink) -> None:
-    """The Collector's `format: proto`: [4-byte big-endian length][message] repeated."""
+    """The Collector's `format: proto`: [4-byte big-endian length][message] repeated (from
+    byte `src.start` when `src` is a part of the file)."""
     with src.open() as fh:
-        offset = 0
+        offset = src.start
         while True:
             prefix = fh.read(4)
             if not prefix:
@@ -159,12 +160,32 @@ def _parse_message(
         good_end, bad_at, reason = _valid_prefix(data)
         if report:
             sink.problem(f"byte {base_offset + bad_at}", f"corrupt or truncated protobuf: {reason or exc}")
-        request = _request_class(kind)()
-        request.ParseFromString(data[:good_end])
+        request = _complete_resources(data, good_end, kind)
     if kind == "traces":
         _walk_traces(request, sink, pos_prefix)
     else:
         _walk_logs(request, sink, pos_prefix)
+
+
+def _complete_resources(data: bytes, good_end: int, kind: str):
+    """The request made of the top-level fields of data[:good_end] that parse: a field can be
+    complete on the wire yet hold bad content (e.g. a string that is not UTF-8)."""
+    request = _request_class(kind)()
+    try:
+        request.ParseFromString(data[:good_end])
+        return request
+    except DecodeError:
+        request = _request_class(kind)()
+    field_start = 0
+    for _field, _wt, _start, end in wire_fields(data, 0, good_end):
+        resource = _request_class(kind)()
+        try:
+            resource.ParseFromString(data[field_start:end])
+            request.MergeFrom(resource)
+        except DecodeError:
+            pass  # this resource is the corrupt one, already reported
+        field_start = end
+    return request
 
 
 def _valid_prefix(data: bytes) -> tuple[int, int, str]:

@@ -1,5 +1,6 @@
-"""Ingest PATHs into a store: classify each file, read it with its ingester in Arrow batches,
-and account for every file as ingested, skipped (with a reason) or in error (with a position)."""
+"""Ingest PATHs into a store: classify each file, read it with its ingester in Arrow batches
+(a large file in parallel parts, see `parallel`), and account for every file as ingested,
+skipped (with a reason) or in error (with a position)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from analyzer.errors import InputError
 from analyzer.ingest import otlp_proto
-from analyzer.ingest.base import JsonIngester
+from analyzer.ingest.base import JsonIngester, read_failure
+from analyzer.ingest.parallel import ParallelReader, reads_in_parts
 from analyzer.ingest.registry import plan
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile, describe
@@ -55,11 +56,12 @@ def ingest(
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived rows: the cycle collector only costs time here
     try:
-        for path, display in input_files(paths):
-            summary.files += 1
-            _ingest_file(path, display, store, summary, extra_ingesters)
-            if progress:
-                progress(display, summary.bytes, summary.records)
+        with ParallelReader() as parallel:  # starts worker processes only for a large file
+            for path, display in input_files(paths):
+                summary.files += 1
+                _ingest_file(path, display, store, summary, extra_ingesters, parallel)
+                if progress:
+                    progress(display, summary.bytes, summary.records)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -72,7 +74,8 @@ def ingest(
 
 
 def _ingest_file(
-    path: Path, display: str, store: Store, summary: IngestSummary, extra: Sequence[JsonIngester]
+    path: Path, display: str, store: Store, summary: IngestSummary, extra: Sequence[JsonIngester],
+    parallel: ParallelReader,
 ) -> None:
     try:
         src = describe(path, display)
@@ -91,7 +94,9 @@ def _ingest_file(
             summary.skipped.append(InputProblem(display, None, how.reason))
             return
         sink = RecordSink(src, how.source_kind, how.source_format, store.load)
-        if how.mode == "jsonl":
+        if reads_in_parts(src, how):
+            parallel.read(src, how, sink)
+        elif how.mode == "jsonl":
             how.ingester.read_lines(src, sink)
         elif how.mode == "json":
             how.ingester.read_document(how.document, src, sink)
@@ -99,13 +104,11 @@ def _ingest_file(
             otlp_proto.read_single(src, how.proto_kind, sink)
         else:
             otlp_proto.read_stream(src, how.proto_kind, sink)
-    except InputError as exc:
-        summary.errors.append(InputProblem(display, exc.position, exc.message))
-    except OSError as exc:
-        summary.errors.append(InputProblem(display, None, f"cannot read: {exc}"))
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        # Structure the ingester did not expect: name it, keep what was read, go on.
-        summary.errors.append(InputProblem(display, None, f"unexpected structure: {type(exc).__name__}: {exc}"))
+    except Exception as exc:
+        failure = read_failure(exc)
+        if failure is None:
+            raise
+        summary.errors.append(InputProblem(display, *failure))
     finally:
         if sink is not None:
             sink.flush()

@@ -51,6 +51,11 @@ class RecordSink:
             row[_I[name]] = value
         return row
 
+    @property
+    def rows_numbered(self) -> int:
+        """How many rows were given a sequence number (`new_row` calls)."""
+        return self._next_seq
+
     def add(self, source_pos: str, **fields: Any) -> list[Any]:
         """Build and append a row in one call (for ingesters off the hot path)."""
         row = self.new_row(source_pos, **fields)
@@ -66,6 +71,27 @@ class RecordSink:
         """Record a bad-input problem at `position`; reading goes on."""
         self.problems.append((position, reason))
 
+    def add_part(self, tables: list[pa.Table], rows_numbered: int) -> None:
+        """Append the batches a worker read from one part of this file, in file order. The
+        worker numbered its rows from 0; they move up by the rows numbered before the part, so
+        `seq` (and `record_id`) is the record's ordinal in the file on every path."""
+        self.flush()
+        seq_base = self._next_seq
+        self._next_seq += rows_numbered
+        for table in tables:
+            if seq_base:
+                table = self._renumbered(table, seq_base)
+            self.records += table.num_rows
+            self._flush(table)
+
+    def _renumbered(self, table: pa.Table, seq_base: int) -> pa.Table:
+        import pyarrow.compute as pc  # only the parent of parallel reads needs it
+
+        seq = pc.add(table.column("seq"), seq_base)
+        record_id = pc.binary_join_element_wise(f"{self.src.file_id}:", pc.cast(seq, pa.string()), "")
+        table = table.set_column(_I["seq"], ARROW_SCHEMA.field("seq"), seq)
+        return table.set_column(_I["record_id"], ARROW_SCHEMA.field("record_id"), record_id)
+
     def flush(self) -> None:
         if not self._rows:
             return
@@ -78,3 +104,4 @@ class RecordSink:
         self.records += len(self._rows)
         self._rows = []
         self._flush(table)
+

@@ -1,8 +1,10 @@
-"""Open an input file: content-based decompression with a bound against decompression bombs."""
+"""Open an input file: content-based decompression with a bound against decompression bombs,
+or one byte range of an uncompressed file (a part read by a worker process)."""
 
 from __future__ import annotations
 
 import gzip
+import dataclasses
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -32,12 +34,26 @@ class SourceFile:
     compression: str | None = None
     file_id: str = ""
     problems: list[tuple[str, str]] = field(default_factory=list)  # (position, reason)
+    # A part of the file (see `part`): readers start at byte `start`, line `first_line`.
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+    def part(self, start: int, end: int, first_line: int = 1) -> SourceFile:
+        """The bytes [start, end) of this uncompressed file, where line `first_line` begins:
+        readers see them as the whole file but report true byte offsets and line numbers."""
+        if self.compression is not None:
+            raise ValueError(f"{self.display}: a compressed file cannot be read in parts")
+        return dataclasses.replace(self, start=start, end=end, first_line=first_line)
 
     def open(self) -> BinaryIO:
-        """A binary stream of the decompressed content, bounded against bombs."""
+        """A binary stream of the decompressed content (or of this part), bounded against bombs."""
         raw = open(self.path, "rb")
         if self.compression is None:
-            return raw
+            if self.end is None:
+                return raw
+            raw.seek(self.start)
+            return io.BufferedReader(_Window(raw, self.end - self.start), buffer_size=1 << 20)
         limit = max(self.size * MAX_EXPANSION_RATIO, MIN_EXPANSION_ALLOWANCE)
         if self.compression == "gzip":
             inner: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
@@ -86,6 +102,29 @@ class _Bounded(io.RawIOBase):
         super().close()
 
 
+class _Window(io.RawIOBase):
+    """The next `length` bytes of `inner`, then end of file."""
+
+    def __init__(self, inner: BinaryIO, length: int) -> None:
+        self._inner = inner
+        self._left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._left <= 0:
+            return 0
+        with memoryview(buffer) as view:
+            n = self._inner.readinto(view[: min(len(view), self._left)])
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 def describe(path: Path, display: str) -> SourceFile:
     """Hash the file (the store's dedupe key) and sniff its compression by magic bytes."""
     with open(path, "rb") as fh:
@@ -117,6 +156,6 @@ def read_document(src: SourceFile) -> bytes:
 def iter_lines(src: SourceFile) -> Iterator[tuple[int, bytes]]:
     """(1-based line number, line) for every non-blank line, streaming."""
     with src.open() as fh:
-        for number, line in enumerate(fh, 1):
+        for number, line in enumerate(fh, src.first_line):
             if line.strip():
                 yield number, line

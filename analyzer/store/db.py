@@ -46,6 +46,8 @@ class Store:
             raise StoreError(f"Store {self.path!r} cannot be opened: {message}") from exc
         except duckdb.Error as exc:
             raise StoreError(f"Store {self.path!r} cannot be opened: {exc}") from exc
+        # DuckDB draws its own progress bar on stdout for long statements: stdout is for data.
+        self.con.execute("SET enable_progress_bar = false")
         self._create()
 
     def _create(self) -> None:
