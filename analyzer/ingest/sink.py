@@ -97,11 +97,37 @@ class RecordSink:
             return
         count = len(self._rows)
         arrays = [
-            pa.nulls(count, field.type) if column.count(None) == count else pa.array(column, type=field.type)
+            pa.nulls(count, field.type) if column.count(None) == count else _array(column, field)
             for column, field in zip(zip(*self._rows), ARROW_SCHEMA)
         ]
         table = pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
         self.records += len(self._rows)
         self._rows = []
         self._flush(table)
+
+
+def _array(column: tuple[Any, ...], field: pa.Field) -> pa.Array:
+    """The column as Arrow; a value of the wrong type (untrusted input an ingester passed
+    through) is kept as JSON text in a text column, or dropped from a numeric one."""
+    try:
+        return pa.array(column, type=field.type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    from analyzer.ingest.semconv import json_text
+
+    if pa.types.is_string(field.type):
+        return pa.array([v if v is None or isinstance(v, str) else json_text(v) for v in column], type=field.type)
+    if pa.types.is_integer(field.type) or pa.types.is_floating(field.type):
+        return pa.array([_number(v, field.type) for v in column], type=field.type)
+    return pa.array([v if isinstance(v, list) and all(isinstance(x, str) for x in v) else None for v in column],
+                    type=field.type)
+
+
+def _number(value: Any, arrow_type: pa.DataType) -> int | float | None:
+    try:
+        number = float(value) if pa.types.is_floating(arrow_type) else int(value)
+        pa.scalar(number, type=arrow_type)  # in range for the column
+        return number
+    except (TypeError, ValueError, OverflowError, pa.ArrowInvalid):
+        return None
 

@@ -129,3 +129,21 @@ def test_cli_exit_3_names_file_and_position_unless_allowed(folder):
     assert error["path"].endswith("empty.json") and error["position"] == "byte 0"
     allowed = run_cli("check", str(folder), "--format", "json", "--allow-bad-input")
     assert allowed.returncode == 0
+
+
+def test_values_of_the_wrong_type_never_break_a_batch(tmp_path):
+    """An ingester passing untrusted values through: text columns keep them as JSON text,
+    numeric columns drop what does not fit; the file is still read whole."""
+    from analyzer.ingest.sink import RecordSink
+    from analyzer.ingest.source import describe
+    from analyzer.store.db import Store
+
+    path = tmp_path / "x.jsonl"
+    path.write_text("{}\n")
+    store = Store()
+    sink = RecordSink(describe(path, "x.jsonl"), "harness", "test", store.load)
+    sink.add("1", kind="other", model={"nested": ["model"]}, attempt="three", input_tokens=2**70, step=4)
+    sink.add("2", kind="other", model="plain", attempt=2)
+    sink.flush()
+    rows = store.con.execute("SELECT model, attempt, input_tokens, step FROM record_store ORDER BY seq").fetchall()
+    assert rows == [('{"nested":["model"]}', None, None, 4), ("plain", 2, None, None)]
