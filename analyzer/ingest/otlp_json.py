@@ -182,13 +182,15 @@ def _hex(value: Any, nbytes: int) -> str | None:
 
 
 class OtlpJsonIngester:
-    """OTLP/JSON requests, one per document or one per line."""
+    """OTLP/JSON requests: one per document, one per line, or a JSON array of requests."""
 
     source_kind = "otlp"
     source_format = "otlp-json"
     independent_lines = True  # one request per line: large files are read in parallel parts
 
     def sniff(self, sample: Any, as_line: bool) -> bool:
+        if isinstance(sample, list) and not as_line:
+            return bool(sample) and is_otlp_request(sample[0])
         return is_otlp_request(sample)
 
     def read_lines(self, src: SourceFile, sink: RecordSink) -> None:
@@ -199,7 +201,14 @@ class OtlpJsonIngester:
                 sink.problem(f"line {number}", "not an OTLP request (no resourceSpans/resourceLogs)")
 
     def read_document(self, doc: Any, src: SourceFile, sink: RecordSink) -> None:
-        read_request(doc, sink, "", src)
+        if not isinstance(doc, list):
+            read_request(doc, sink, "", src)
+            return
+        for index, obj in enumerate(doc):
+            if is_otlp_request(obj):
+                read_request(obj, sink, f"[{index}]", src)
+            else:
+                sink.problem(f"[{index}]", "not an OTLP request (no resourceSpans/resourceLogs)")
 
 
 class OtelJsSpansIngester:

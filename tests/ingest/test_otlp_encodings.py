@@ -60,3 +60,13 @@ def test_span_events_and_links_stay_on_their_span():
     ).fetchone()
     assert exception is not None and exception[0]
     assert store.count("records WHERE links IS NOT NULL") >= 1
+
+
+def test_a_json_array_of_requests(tmp_path):
+    lines = (ENCODINGS / "traces.jsonl").read_text().splitlines()
+    requests = [json.loads(line) for line in lines]
+    (tmp_path / "batch.json").write_text(json.dumps(requests, indent=1))
+    store, summary = ingest_paths(tmp_path / "batch.json")
+    assert not summary.errors and not summary.skipped
+    assert store.count("records") == EXPECTED["traces.jsonl"]["spans"]
+    assert store.count("records WHERE source_pos LIKE '[%]#span=%'") == EXPECTED["traces.jsonl"]["spans"]
