@@ -461,6 +461,7 @@ class HarnessIngester:
 
     source_kind = SOURCE_KIND
     source_format = "harness-jsonl"
+    independent_lines = True  # each line is one event: large logs are read in parallel parts
 
     def sniff(self, sample: Any, as_line: bool) -> bool:
         if as_line:

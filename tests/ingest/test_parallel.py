@@ -189,3 +189,13 @@ def test_workers_import_only_what_their_parts_need(tmp_path):
              "jsonschema", "textual"}
     assert heavy.isdisjoint(modules)
 
+
+
+def test_canonical_harness_log_in_parallel_equals_serial(tmp_path, monkeypatch):
+    """The canonical harness reader keeps no state across lines, so it may be read in parts."""
+    from tests.conftest import FIXTURES
+
+    lines = [line for line in (FIXTURES / "harness" / "gateway.jsonl").read_text().splitlines() if line.strip()]
+    (tmp_path / "gateway.jsonl").write_text("\n".join(lines * 20) + "\n")
+    serial, in_parallel = _serial_and_parallel(tmp_path / "gateway.jsonl", monkeypatch, 4_000)
+    assert serial == in_parallel
