@@ -72,6 +72,27 @@ def normalize_id(value: Any, nbytes: int) -> tuple[str | None, bool]:
     return text.lower(), False
 
 
+_ID_BYTES = {"trace": 16, "span": 8, "parent_span": 8}
+
+
+def checked_ids(flags: list[str], **ids: Any) -> tuple[str | None, ...]:
+    """Normalized hex of each id (keyword: trace, span, parent_span), in order; a wrong
+    length adds `bad_<name>_id_length` to `flags` (the id is kept as given)."""
+    out = []
+    for name, value in ids.items():
+        hex_id, ok = normalize_id(value, _ID_BYTES[name])
+        if not ok:
+            flags.append(f"bad_{name}_id_length")
+        out.append(hex_id)
+    return tuple(out)
+
+
+def report_bad_ids(sink: RecordSink, position: str, flags: list[str]) -> None:
+    if flags:
+        names = ", ".join(f.removeprefix("bad_").removesuffix("_length") for f in flags)
+        sink.problem(position, f"ids of wrong length: {names}")
+
+
 def emit_span(
     sink: RecordSink,
     pos: str,
@@ -91,19 +112,10 @@ def emit_span(
     links: list[dict[str, Any]] | None,
 ) -> None:
     """Append one span as a record: ids checked, conventions normalized, raw attributes kept."""
-    flags = []
-    trace_hex, ok = normalize_id(trace_id, 16)
-    if not ok:
-        flags.append("bad_trace_id_length")
-    span_hex, ok2 = normalize_id(span_id, 8)
-    if not ok2:
-        flags.append("bad_span_id_length")
-    parent_hex, ok3 = normalize_id(parent_span_id, 8)
-    if not ok3:
-        flags.append("bad_parent_span_id_length")
+    flags: list[str] = []
+    trace_hex, span_hex, parent_hex = checked_ids(flags, trace=trace_id, span=span_id, parent_span=parent_span_id)
     position = f"{pos}#span={span_hex}"
-    if flags:
-        sink.problem(position, "ids of wrong length: " + ", ".join(f.removesuffix("_length").removeprefix("bad_") for f in flags))
+    report_bad_ids(sink, position, flags)
     if start_ns is not None and end_ns is not None and end_ns < start_ns:
         flags.append("end_before_start")
 
@@ -161,15 +173,9 @@ def emit_log(
     event_name: str | None,
 ) -> None:
     """Append one log record (kept on its span through trace and span ids)."""
-    flags = []
-    trace_hex, ok = normalize_id(trace_id, 16)
-    if not ok:
-        flags.append("bad_trace_id_length")
-    span_hex, ok2 = normalize_id(span_id, 8)
-    if not ok2:
-        flags.append("bad_span_id_length")
-    if flags:
-        sink.problem(pos, "ids of wrong length: " + ", ".join(f.removesuffix("_length").removeprefix("bad_") for f in flags))
+    flags: list[str] = []
+    trace_hex, span_hex = checked_ids(flags, trace=trace_id, span=span_id)
+    report_bad_ids(sink, pos, flags)
     fields = normalize(attrs, event_name or "")
     row = sink.new_row(pos)
     for key in ("session_own", "session_rank", "agent", "tool_name", "tool_call_id"):

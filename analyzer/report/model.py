@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from analyzer import __version__
-from analyzer.ingest.runner import IngestSummary
+from analyzer.ingest.runner import IngestSummary, InputProblem
 from analyzer.store.db import Store
 
 REPORT_VERSION = 1
@@ -13,8 +13,6 @@ REPORT_VERSION = 1
 
 def inputs_from_store(store: Store) -> IngestSummary:
     """What a persisted store holds, for `check --db` without new paths."""
-    from analyzer.ingest.runner import InputProblem
-
     con = store.con
     summary = IngestSummary(
         files=con.execute("SELECT count(*) FROM files").fetchone()[0],
