@@ -23,7 +23,7 @@ def load(
         raise UsageError(f"Store {str(db)!r} does not exist", hint="create it with `seamscan ingest PATH --db FILE`")
     extra = []
     if harness_mappings:
-        from analyzer.ingest.harness_mapping import load_mapping
+        from analyzer.ingest.harness.mapping import load_mapping
 
         extra = [load_mapping(path) for path in harness_mappings]
     store = Store(db)

@@ -78,7 +78,7 @@ def read_part(task: PartTask) -> PartResult:
         if task.mode == "jsonl":
             task.ingester.read_lines(task.part, sink)
         else:
-            from analyzer.ingest import otlp_proto
+            from analyzer.ingest.otlp import proto_reader as otlp_proto
 
             otlp_proto.read_stream(task.part, task.proto_kind, sink)
     except Exception as exc:  # handed back as text: the parent reports it, never crashes on it
@@ -223,7 +223,7 @@ def _rest_of_line(fh: BinaryIO) -> int:
 def _message_parts(src: SourceFile, fh: BinaryIO, size: int, part_bytes: int) -> Iterator[SourceFile]:
     """Parts ending at a message boundary. Splitting stops at the first prefix that is cut or
     out of bounds: the rest of the file is the last part, whose reader reports it."""
-    from analyzer.ingest.otlp_proto import MAX_MESSAGE_BYTES
+    from analyzer.ingest.otlp.proto_reader import MAX_MESSAGE_BYTES
 
     start = offset = 0
     while offset < size:

@@ -8,15 +8,15 @@ from typing import Any, Sequence
 import orjson
 
 from analyzer.errors import InputError
-from analyzer.ingest import otlp_proto
+from analyzer.ingest.otlp import proto_reader as otlp_proto
 from analyzer.ingest.base import JsonIngester
-from analyzer.ingest.anthropic_sessions import AnthropicSessionsIngester
-from analyzer.ingest.harness import HarnessIngester
-from analyzer.ingest.langfuse import LangfuseIngester
-from analyzer.ingest.langsmith import LangSmithIngester
-from analyzer.ingest.openhands import OpenHandsIngester
-from analyzer.ingest.openai_agents import OpenAIAgentsIngester
-from analyzer.ingest.otlp_json import OtelJsSpansIngester, OtlpJsonIngester
+from analyzer.ingest.harness.anthropic_sessions import AnthropicSessionsIngester
+from analyzer.ingest.harness.canonical import HarnessIngester
+from analyzer.ingest.framework.langfuse import LangfuseIngester
+from analyzer.ingest.framework.langsmith import LangSmithIngester
+from analyzer.ingest.harness.openhands import OpenHandsIngester
+from analyzer.ingest.framework.openai_agents import OpenAIAgentsIngester
+from analyzer.ingest.otlp.json_reader import OtelJsSpansIngester, OtlpJsonIngester
 from analyzer.ingest.source import SourceFile, read_document
 
 HEAD_BYTES = 1 << 20

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from analyzer.ingest import otlp_proto
+from analyzer.ingest.otlp import proto_reader as otlp_proto
 from analyzer.ingest.base import JsonIngester, read_failure
 from analyzer.ingest.parallel import ParallelReader, reads_in_parts
 from analyzer.ingest.registry import plan

@@ -113,7 +113,7 @@ def _array(column: tuple[Any, ...], field: pa.Field) -> pa.Array:
         return pa.array(column, type=field.type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
-    from analyzer.ingest.semconv import json_text
+    from analyzer.ingest.normalize.semconv import json_text
 
     if pa.types.is_string(field.type):
         return pa.array([v if v is None or isinstance(v, str) else json_text(v) for v in column], type=field.type)

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from analyzer.ingest.harness import VOCABULARY, canonical_validator, load_schema
+from analyzer.ingest.harness.canonical import VOCABULARY, canonical_validator, load_schema
 from tests.conftest import FIXTURES, ingest_paths
 
 GATEWAY = FIXTURES / "harness" / "gateway.jsonl"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.errors import UsageError
-from analyzer.ingest.harness_mapping import load_mapping, parse_path, time_reader
+from analyzer.ingest.harness.mapping import load_mapping, parse_path, time_reader
 from analyzer.ingest.runner import ingest
 from analyzer.store.db import Store
 from tests.conftest import FIXTURES, ROOT

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from analyzer.ingest.semconv import normalize
+from analyzer.ingest.normalize.semconv import normalize
 from tests.conftest import REALDATA
 
 FLAT = REALDATA / "openinference-fixtures" / "genai-flat-attrs"

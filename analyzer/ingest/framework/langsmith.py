@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.call_ids import bind_inferred_call_ids, unbound_tool_executions
-from analyzer.ingest.messages import (
+from analyzer.ingest.normalize.call_ids import bind_inferred_call_ids, unbound_tool_executions
+from analyzer.ingest.normalize.messages import (
     canonical_messages,
     flat_items,
     messages_text,
@@ -17,7 +17,7 @@ from analyzer.ingest.messages import (
     system_text,
     tool_message,
 )
-from analyzer.ingest.rows import (
+from analyzer.ingest.framework.rows import (
     FRAMEWORK_SESSION_KEYS,
     FRAMEWORK_SESSION_RANK,
     add_rows,
@@ -31,7 +31,7 @@ from analyzer.ingest.rows import (
 )
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
-from analyzer.ingest.timestamps import to_ns
+from analyzer.ingest.normalize.timestamps import to_ns
 
 RUN_KINDS = {
     "llm": ("llm_call", "model", "chat"),

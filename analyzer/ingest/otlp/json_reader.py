@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from analyzer.ingest.otlp import (
+from analyzer.ingest.otlp.records import (
     SPAN_KIND_NAMES,
     STATUS_CODE_NAMES,
     ResourceContext,

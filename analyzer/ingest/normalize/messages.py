@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from analyzer.ingest.rows import json_text, maybe_json
+from analyzer.ingest.framework.rows import json_text, maybe_json
 
 ROLE_ALIASES = {"human": "user", "ai": "assistant", "model": "assistant", "bot": "assistant",
                 "function": "tool", "developer": "system"}

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from analyzer.ingest.rows import json_text
+from analyzer.ingest.framework.rows import json_text
 
 _UNPARSED = object()  # arguments that are neither JSON nor a Python literal
 

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 from google.protobuf.message import DecodeError
 
 from analyzer.errors import InputError
-from analyzer.ingest.otlp import emit_log, emit_span, resource_context
+from analyzer.ingest.otlp.records import emit_log, emit_span, resource_context
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import MAX_DOCUMENT_BYTES, SourceFile
 

@@ -20,11 +20,11 @@ import jsonschema
 import orjson
 
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.otlp import normalize_id
-from analyzer.ingest.semconv import json_text
+from analyzer.ingest.otlp.records import normalize_id
+from analyzer.ingest.normalize.semconv import json_text
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
-from analyzer.ingest.timestamps import to_ns
+from analyzer.ingest.normalize.timestamps import to_ns
 from analyzer.store.schema import COLUMN_INDEX as I
 
 SOURCE_KIND = "harness"

@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.call_ids import bind_inferred_call_ids, unbound_tool_executions
-from analyzer.ingest.messages import canonical_messages, messages_text, requested_calls, system_text, tool_message
-from analyzer.ingest.rows import (
+from analyzer.ingest.normalize.call_ids import bind_inferred_call_ids, unbound_tool_executions
+from analyzer.ingest.normalize.messages import canonical_messages, messages_text, requested_calls, system_text, tool_message
+from analyzer.ingest.framework.rows import (
     FRAMEWORK_SESSION_KEYS,
     FRAMEWORK_SESSION_RANK,
     add_rows,
@@ -27,7 +27,7 @@ from analyzer.ingest.rows import (
     problem_position,
     read_time,
 )
-from analyzer.ingest.semconv import (
+from analyzer.ingest.normalize.semconv import (
     AGENT_OPERATIONS,
     MODEL_OPERATIONS,
     OPENINFERENCE_KINDS,
@@ -37,7 +37,7 @@ from analyzer.ingest.semconv import (
 )
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
-from analyzer.ingest.timestamps import to_ns
+from analyzer.ingest.normalize.timestamps import to_ns
 
 # observation type → (kind, layer); SPAN and EVENT are decided by the attributes
 TYPE_KINDS = {

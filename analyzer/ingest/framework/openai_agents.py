@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.call_ids import CallExecution, bind_inferred_call_ids, unbound_tool_executions
-from analyzer.ingest.messages import canonical_messages, messages_text, requested_calls, system_text
-from analyzer.ingest.rows import (
+from analyzer.ingest.normalize.call_ids import CallExecution, bind_inferred_call_ids, unbound_tool_executions
+from analyzer.ingest.normalize.messages import canonical_messages, messages_text, requested_calls, system_text
+from analyzer.ingest.framework.rows import (
     FRAMEWORK_SESSION_RANK,
     add_rows,
     dump_json,
@@ -24,7 +24,7 @@ from analyzer.ingest.rows import (
 )
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
-from analyzer.ingest.timestamps import to_ns
+from analyzer.ingest.normalize.timestamps import to_ns
 
 ITEM_OBJECTS = ("trace", "trace.span")
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.harness import SOURCE_KIND, emit_event, model_columns
-from analyzer.ingest.semconv import json_text
+from analyzer.ingest.harness.canonical import SOURCE_KIND, emit_event, model_columns
+from analyzer.ingest.normalize.semconv import json_text
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
 

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from analyzer.ingest import semconv
+from analyzer.ingest.normalize import semconv
 from analyzer.ingest.sink import RecordSink
-from analyzer.ingest.timestamps import to_ns
+from analyzer.ingest.normalize.timestamps import to_ns
 from analyzer.store.schema import RECORD_COLUMNS
 
 FRAMEWORK_SESSION_RANK = 4  # SPEC 3: a framework's own thread / group id

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from analyzer.ingest.semconv import json_text, normalize
+from analyzer.ingest.normalize.semconv import json_text, normalize
 from analyzer.ingest.sink import RecordSink
 from analyzer.store.schema import COLUMN_INDEX as I
 

@@ -22,7 +22,7 @@ import orjson
 
 from analyzer.errors import UsageError
 from analyzer.ingest.base import json_lines
-from analyzer.ingest.harness import (
+from analyzer.ingest.harness.canonical import (
     CANONICAL_FIELDS,
     SOURCE_KIND,
     VOCABULARY,
@@ -31,7 +31,7 @@ from analyzer.ingest.harness import (
 )
 from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
-from analyzer.ingest.timestamps import iso_to_ns, to_ns
+from analyzer.ingest.normalize.timestamps import iso_to_ns, to_ns
 
 TIME_FORMATS = ("iso", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns", "auto")
 STATUSES = ("ok", "error", "timeout", "cancelled")

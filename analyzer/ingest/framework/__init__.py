@@ -1,0 +1,1 @@
+"""Agent-framework exports: OpenAI Agents SDK, LangSmith runs, Langfuse traces."""

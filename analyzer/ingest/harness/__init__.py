@@ -1,0 +1,1 @@
+"""Harness logs: the canonical JSON Lines, TOML-mapped logs, OpenHands, Anthropic sessions."""

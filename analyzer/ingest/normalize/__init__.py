@@ -1,0 +1,1 @@
+"""Normalization shared by every reader: attribute conventions, messages, call ids, timestamps."""

@@ -1,0 +1,1 @@
+"""OTLP traces and logs: protobuf and JSON decoders, and the rows they share."""
