@@ -1,33 +1,93 @@
-"""Runs selected rules against the store's views and returns findings as dicts (SPEC 6)."""
+"""Runs selected rules against the store's views and turns their rows into findings (SPEC 6).
+
+A rule's query returns one row per finding with the columns `session`, `trace_id`, `step`,
+`subject`, `ts` (aligned ns), `message` (unless the rule has a message template) and
+`evidence`: a list of structs `{record_id, what}`. The runner fills each evidence entry's
+layer, source (`file:position`) and aligned time from the `records` view."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import datetime, timezone
+from typing import Any
 
 import duckdb
 
 from analyzer.engine.registry import Rule
 
 FINDING_COLUMNS = ("session", "trace_id", "step", "subject", "ts", "message", "evidence")
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def run_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> list[dict]:
-    findings = []
+def run_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule],
+              options: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Findings of every rule in `rules`, in rule order then time order. `options` overrides
+    rule option defaults per code (configuration and CLI)."""
+    from analyzer.engine import functions
+
+    functions.register(con)
+    raw: list[tuple[Rule, dict[str, Any]]] = []
     for rule in rules:
-        cursor = con.execute(rule.query)
-        names = [d[0] for d in cursor.description]
-        for row in cursor.fetchall():
-            values = dict(zip(names, row))
-            finding = {"code": rule.code, "name": rule.name, "severity": rule.severity}
-            finding.update({c: values.get(c) for c in FINDING_COLUMNS})
-            finding["evidence"] = finding["evidence"] or []
-            finding["fingerprint"] = fingerprint(finding)
-            findings.append(finding)
+        values = rule.option_defaults() | (options or {}).get(rule.code, {})
+        for row in query_rule(con, rule, values):
+            raw.append((rule, row))
+    records = _evidence_records(con, [e["record_id"] for _, row in raw for e in row.get("evidence") or []])
+    findings = [_finding(rule, row, records) for rule, row in raw]
     return findings
 
 
-def fingerprint(finding: dict) -> str:
-    """Stable across runs on the same input: code, session, subject and evidence record ids."""
+def query_rule(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of one rule's query, with its options bound as `$name` parameters."""
+    used = set(_PARAM.findall(rule.query))
+    params = {name: values[name] for name in used if name in values}
+    cursor = con.execute(rule.query, params) if params else con.execute(rule.query)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _evidence_records(con: duckdb.DuckDBPyConnection, record_ids: list[str]) -> dict[str, tuple]:
+    if not record_ids:
+        return {}
+    rows = con.execute(
+        "SELECT record_id, layer, source_file, source_pos, ts_start FROM records "
+        "WHERE record_id IN (SELECT unnest($ids))", {"ids": sorted(set(record_ids))}
+    ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def _finding(rule: Rule, row: dict[str, Any], records: dict[str, tuple]) -> dict[str, Any]:
+    evidence = []
+    for item in row.get("evidence") or []:
+        layer, source_file, source_pos, ts = records.get(item["record_id"], (None, None, None, None))
+        evidence.append({
+            "layer": layer, "source": f"{source_file}:{source_pos}" if source_file else None,
+            "record_id": item["record_id"], "ts": rfc3339(ts), "what": item.get("what"),
+        })
+    message = rule.message.format(**row) if rule.message else row.get("message")
+    finding = {
+        "code": rule.code, "name": rule.name, "severity": rule.severity,
+        "session": row.get("session"), "trace_id": row.get("trace_id"),
+        "step": None if row.get("step") is None else int(row["step"]),
+        "subject": None if row.get("subject") is None else str(row["subject"]),
+        "ts": rfc3339(row.get("ts")), "message": message, "evidence": evidence,
+    }
+    finding["fingerprint"] = fingerprint(finding)
+    return finding
+
+
+def rfc3339(ns: int | None) -> str | None:
+    """Aligned epoch nanoseconds as RFC 3339 UTC with microseconds."""
+    if ns is None:
+        return None
+    seconds, rest = divmod(int(ns), 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{rest // 1000:06d}Z"
+
+
+def fingerprint(finding: dict[str, Any]) -> str:
+    """Stable across runs and machines on the same input: code, session, subject and the
+    evidence record ids (content-addressed), never paths or run times."""
     evidence_ids = sorted(str(e.get("record_id")) for e in finding["evidence"])
     key = "|".join([finding["code"], str(finding["session"]), str(finding["subject"]), *evidence_ids])
     return hashlib.sha256(key.encode()).hexdigest()[:16]
