@@ -1,14 +1,37 @@
-"""The report as a plain dict exactly as SPEC 6 defines the JSON contract."""
+"""The report as a plain dict exactly as SPEC 6 defines the JSON contract, and the context
+the other formats need beside it (the rules that ran, every session, the store)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
 from analyzer.ingest.runner import IngestSummary, InputProblem
 from analyzer.store.db import Store
 
+if TYPE_CHECKING:
+    import duckdb
+
+    from analyzer.engine.baseline import BaselineOutcome
+    from analyzer.engine.registry import Rule
+
 REPORT_VERSION = 1
+
+
+@dataclass
+class ReportContext:
+    """What emitters need beyond the JSON contract: SARIF lists the rules, JUnit has a case per
+    rule and session, the text report excerpts each finding's session from the store."""
+
+    rules: list[Rule] = field(default_factory=list)
+    sessions: list[str] = field(default_factory=list)
+    con: duckdb.DuckDBPyConnection | None = None
+
+
+def report_context(store: Store, rules: list[Rule]) -> ReportContext:
+    sessions = [row[0] for row in store.con.execute("SELECT session_id FROM sessions ORDER BY session_id").fetchall()]
+    return ReportContext(rules=list(rules), sessions=sessions, con=store.con)
 
 
 def inputs_from_store(store: Store) -> IngestSummary:
@@ -40,11 +63,14 @@ def clocks(store: Store) -> list[dict[str, Any]]:
     ]
 
 
-def build_report(summary: IngestSummary, store: Store, findings: list[dict[str, Any]]) -> dict[str, Any]:
+def build_report(summary: IngestSummary, store: Store, findings: list[dict[str, Any]],
+                 baseline: BaselineOutcome | None = None) -> dict[str, Any]:
+    """The SPEC 6 contract; with a baseline, each finding also says whether it is `new` and the
+    report gains a `baseline` object (counts of accepted, new and resolved findings)."""
     counts = {"error": 0, "warning": 0, "info": 0}
     for finding in findings:
         counts[finding["severity"]] += 1
-    return {
+    report = {
         "version": REPORT_VERSION,
         "tool": {"name": "seamscan", "version": __version__},
         "inputs": {
@@ -57,3 +83,6 @@ def build_report(summary: IngestSummary, store: Store, findings: list[dict[str, 
         "findings": findings,
         "summary": counts,
     }
+    if baseline is not None:
+        report["baseline"] = baseline.as_dict()
+    return report
