@@ -6,20 +6,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import ast
+
 import orjson
 
-MODEL_OPERATIONS = {"chat", "text_completion", "generate_content", "completion", "embeddings"}
-AGENT_OPERATIONS = {"invoke_agent", "create_agent", "invoke_workflow"}
-TOOL_OPERATIONS = {"execute_tool"}
+from analyzer.ingest.normalize.conventions import (
+    AGENT_OPERATIONS,
+    ATTRIBUTE_KEYS,
+    EMBEDDING_OPERATIONS,
+    KIND_KEYS,
+    MODEL_OPERATIONS,
+    OPENINFERENCE_KINDS,
+    PLACEHOLDER_IDS,
+    SESSION_RANKS,
+    TOOL_OPERATIONS,
+    TRACELOOP_KINDS,
+)
 
-OPENINFERENCE_KINDS = {
-    "LLM": ("llm_call", "model"),
-    "EMBEDDING": ("llm_call", "model"),
-    "TOOL": ("tool_call", "tool"),
-    "AGENT": ("agent_run", "agent"),
-    "CHAIN": ("span", "agent"),
-}
-TRACELOOP_KINDS = {"tool": ("tool_call", "tool"), "agent": ("agent_run", "agent"), "workflow": ("span", "agent")}
+__all__ = ["AGENT_OPERATIONS", "MODEL_OPERATIONS", "OPENINFERENCE_KINDS", "TOOL_OPERATIONS", "TRACELOOP_KINDS",
+           "classify", "json_text", "normalize"]
 
 
 def json_text(value: Any) -> str | None:
@@ -49,14 +54,6 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _first(attrs: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        value = attrs.get(key)
-        if value is not None and value != "":
-            return value
-    return None
 
 
 def _content_text(content: Any) -> str | None:
@@ -199,6 +196,118 @@ def _messages_text(messages: list[dict[str, Any]] | None) -> str | None:
     return "\n".join(texts) if texts else None
 
 
+def _python_or_json(value: Any) -> Any:
+    """Arguments written as JSON or as a Python literal (any-agent's LangChain `str(dict)`)."""
+    if not isinstance(value, str) or value[:1] not in ("{", "["):
+        return value
+    parsed = _loads(value)
+    if parsed is not value or len(value) > _MAX_LITERAL:
+        return parsed
+    try:
+        return ast.literal_eval(value)  # literals only: no names, calls or attribute access
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return value
+
+
+_MAX_LITERAL = 1_000_000
+
+
+def payload_text(value: Any) -> str | None:
+    """A payload as the column holds it: text as written, a JSON string literal unwrapped once
+    (a double-encoded result), structures as JSON."""
+    if isinstance(value, str):
+        if value[:1] == '"':
+            try:
+                inner = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return value
+            if isinstance(inner, str):
+                return inner
+        return value
+    return json_text(value)
+
+
+def _gemini_request(value: Any) -> Any:
+    request = _loads(value)
+    return request.get("contents") if isinstance(request, dict) else None
+
+
+def _gemini_system(value: Any) -> str | None:
+    request = _loads(value)
+    config = request.get("config") if isinstance(request, dict) else None
+    system = config.get("system_instruction") if isinstance(config, dict) else None
+    if isinstance(system, dict):  # a Gemini Content: {"parts": [{"text": ...}]}
+        system = system.get("parts")
+    return _content_text(system)
+
+
+def _vercel_prompt(value: Any) -> list[dict[str, Any]] | None:
+    """Vercel `ai.prompt`: {"prompt": text} or {"messages": [...]}, with an optional system."""
+    from analyzer.ingest.normalize.messages import canonical_messages
+
+    prompt = _loads(value)
+    if not isinstance(prompt, dict):
+        return None
+    messages = [{"role": "system", "content": prompt["system"]}] if isinstance(prompt.get("system"), str) else []
+    if isinstance(prompt.get("prompt"), str):
+        messages.append({"role": "user", "content": prompt["prompt"]})
+    elif prompt.get("messages") is not None:
+        messages.extend(canonical_messages(prompt["messages"]) or [])
+    return messages or None
+
+
+def _decode(decoder: str, value: Any, attrs: dict[str, Any], key: str) -> Any:
+    """The value of attribute `key` read with the named decoder (see conventions.py)."""
+    from analyzer.ingest.normalize.messages import canonical_messages
+
+    if decoder == "openinference_flat":
+        return _flat_messages(attrs, key + ".", "oi")
+    if decoder == "genai_flat":
+        return _flat_messages(attrs, key + ".", "genai")
+    if value is None or value == "":
+        return None
+    if decoder == "text":
+        return value if isinstance(value, str) else json_text(value)
+    if decoder == "call_id":
+        text = value if isinstance(value, str) else json_text(value)
+        return None if text in PLACEHOLDER_IDS else text
+    if decoder == "payload":
+        return payload_text(value)
+    if decoder == "python_or_json":
+        return payload_text(_python_or_json(value))
+    if decoder == "int":
+        return _int(value)
+    if decoder == "genai_messages":
+        return _genai_messages(value)
+    if decoder == "messages":
+        return canonical_messages(value)
+    if decoder == "gemini_request":
+        return canonical_messages(_gemini_request(value))
+    if decoder == "gemini_system":
+        return _gemini_system(value)
+    if decoder == "vercel_prompt":
+        return _vercel_prompt(value)
+    if decoder == "tool_calls":
+        calls = _loads(value)
+        return canonical_messages({"role": "assistant", "tool_calls": calls}) if isinstance(calls, list) else None
+    if decoder == "completion_text":
+        return _completion_text(value)
+    if decoder == "content_text":
+        return _content_text(_loads(value))
+    raise ValueError(f"unknown decoder {decoder!r}")
+
+
+def lookup(attrs: dict[str, Any], target: str) -> Any:
+    """The first non-empty decoded value for a target of conventions.ATTRIBUTE_KEYS."""
+    for key, decoder, _ in ATTRIBUTE_KEYS[target]:
+        if key not in attrs and decoder not in ("openinference_flat", "genai_flat"):
+            continue
+        value = _decode(decoder, attrs.get(key), attrs, key)
+        if value is not None and value != []:
+            return value
+    return None
+
+
 def classify(attrs: dict[str, Any], name: str) -> tuple[str, str, str | None]:
     """(kind, layer, operation) of a span from its attributes, most specific convention first."""
     operation = attrs.get("gen_ai.operation.name")
@@ -210,14 +319,14 @@ def classify(attrs: dict[str, Any], name: str) -> tuple[str, str, str | None]:
         return "agent_run", "agent", operation
     if operation in MODEL_OPERATIONS:
         return "llm_call", "model", operation
-    oi_kind = attrs.get("openinference.span.kind")
-    if isinstance(oi_kind, str) and oi_kind.upper() in OPENINFERENCE_KINDS:
-        kind, layer = OPENINFERENCE_KINDS[oi_kind.upper()]
-        return kind, layer, operation or oi_kind.lower()
-    tl_kind = attrs.get("traceloop.span.kind")
-    if isinstance(tl_kind, str) and tl_kind in TRACELOOP_KINDS:
-        kind, layer = TRACELOOP_KINDS[tl_kind]
-        return kind, layer, operation or tl_kind
+    if operation in EMBEDDING_OPERATIONS:
+        return "embedding", "model", operation
+    for key, table, _ in KIND_KEYS:
+        value = attrs.get(key)
+        if isinstance(value, str):
+            found = table.get(value) or table.get(value.upper())
+            if found:
+                return found[0], found[1], operation or (value.lower() if key != "ai.operationId" else value)
     if "gen_ai.tool.name" in attrs or "ai.toolCall.name" in attrs:
         return "tool_call", "tool", operation or "execute_tool"
     if (
@@ -238,73 +347,40 @@ def normalize(attrs: dict[str, Any], name: str) -> dict[str, Any]:
     kind, layer, operation = classify(attrs, name)
     out: dict[str, Any] = {"kind": kind, "layer": layer, "operation": operation}
 
-    for key, rank in (("gen_ai.conversation.id", 1), ("session.id", 2), ("langfuse.session.id", 2)):
+    for key in (k for k, _, _ in ATTRIBUTE_KEYS["any.session_own"]):
         value = attrs.get(key)
         if value not in (None, ""):
             out["session_own"] = str(value)
-            out["session_rank"] = rank
+            out["session_rank"] = SESSION_RANKS[key]
             break
 
-    out["agent"] = _first(attrs, "gen_ai.agent.name", "agent.name", "agent_name")
-    out["model"] = _first(
-        attrs, "gen_ai.response.model", "gen_ai.request.model", "llm.model_name", "ai.model.id"
-    )
+    out["agent"] = lookup(attrs, "any.agent")
+    out["model"] = lookup(attrs, "any.model")
     error_type = attrs.get("error.type")
     if error_type is not None:
         out["error_type"] = str(error_type)
 
     if kind == "tool_call":
-        out["tool_name"] = _first(attrs, "gen_ai.tool.name", "tool.name", "tool_call.function.name",
-                                  "ai.toolCall.name", "traceloop.entity.name")
-        call_id = _first(attrs, "gen_ai.tool.call.id", "tool_call.id", "ai.toolCall.id")
-        out["tool_call_id"] = None if call_id is None else str(call_id)
-        out["args"] = json_text(_first(attrs, "gen_ai.tool.call.arguments", "tool_arguments",
-                                       "tool_call.function.arguments", "input.value",
-                                       "ai.toolCall.args", "traceloop.entity.input", "input"))
-        out["result"] = json_text(_first(attrs, "gen_ai.tool.call.result", "tool_response",
-                                         "output.value", "ai.toolCall.result", "traceloop.entity.output",
-                                         "output"))
+        for column in ("tool_name", "tool_call_id", "args", "result"):
+            out[column] = lookup(attrs, f"tool_call.{column}")
         return out
 
     if kind == "llm_call":
-        inputs = (
-            _genai_messages(attrs.get("gen_ai.input.messages"))
-            or _flat_messages(attrs, "llm.input_messages.", "oi")
-            or _flat_messages(attrs, "gen_ai.prompt.", "genai")
-            or _genai_messages(_first(attrs, "gen_ai.prompt", "input.value"))
-        )
-        outputs = (
-            _genai_messages(attrs.get("gen_ai.output.messages"))
-            or _flat_messages(attrs, "llm.output_messages.", "oi")
-            or _flat_messages(attrs, "gen_ai.completion.", "genai")
-            or _genai_messages(attrs.get("gen_ai.completion"))
-        )
+        inputs = lookup(attrs, "llm_call.input_messages")
+        outputs = lookup(attrs, "llm_call.output_messages")
         out["input_messages"] = json_text(inputs)
         out["output_messages"] = json_text(outputs)
         out["requested_tool_calls"] = json_text(_requested_calls(outputs))
-        instructions = attrs.get("gen_ai.system_instructions")
-        if instructions is not None:
-            out["system_instructions"] = _content_text(_loads(instructions))
-        elif inputs:
+        out["system_instructions"] = lookup(attrs, "llm_call.system_instructions")
+        if out["system_instructions"] is None and inputs:
             system = [m.get("content") for m in inputs if m.get("role") == "system" and m.get("content")]
             out["system_instructions"] = "\n".join(system) if system else None
-        out["text"] = _messages_text(outputs) or _completion_text(
-            _first(attrs, "gen_ai.completion", "output.value", "ai.response.text")
-        )
-        out["input_tokens"] = _int(_first(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-                                          "llm.token_count.prompt", "ai.usage.promptTokens"))
-        out["output_tokens"] = _int(_first(attrs, "gen_ai.usage.output_tokens",
-                                           "gen_ai.usage.completion_tokens", "llm.token_count.completion",
-                                           "ai.usage.completionTokens"))
-        out["cache_read_tokens"] = _int(_first(attrs, "gen_ai.usage.cache_read.input_tokens",
-                                               "gen_ai.usage.cache_read_input_tokens",
-                                               "llm.token_count.prompt_details.cache_read"))
-        out["cache_write_tokens"] = _int(_first(attrs, "gen_ai.usage.cache_creation.input_tokens",
-                                                "gen_ai.usage.cache_creation_input_tokens",
-                                                "llm.token_count.prompt_details.cache_write"))
+        out["text"] = _messages_text(outputs) or lookup(attrs, "llm_call.text")
+        for column in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
+            out[column] = lookup(attrs, f"llm_call.{column}")
         return out
 
     # agents, chains and plain spans: their input and output as args / text
-    out["args"] = json_text(_first(attrs, "input.value", "traceloop.entity.input"))
-    out["text"] = json_text(_first(attrs, "final_result", "output.value", "traceloop.entity.output"))
+    out["args"] = lookup(attrs, "agent_run.args")
+    out["text"] = lookup(attrs, "agent_run.text")
     return out
