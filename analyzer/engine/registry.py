@@ -38,6 +38,12 @@ class RuleOption:
     default: Any
     help: str
 
+    def default_toml(self) -> str:
+        """The default as it is written in a TOML configuration file."""
+        import json
+
+        return str(self.default).lower() if isinstance(self.default, bool) else json.dumps(self.default)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -53,12 +59,13 @@ class Rule:
     options: dict[str, RuleOption] = field(default_factory=dict)
     path: str = ""
 
-    def doc_markdown(self) -> str:
-        """The documentation as markdown, one `##` section each (explain, SARIF, docs/rules.md)."""
+    def doc_markdown(self, level: int = 2) -> str:
+        """The documentation as markdown, one section each with a heading of `level`
+        (explain, SARIF, docs/rules.md)."""
         parts = []
         for key, title in DOC_SECTIONS:
             if self.doc.get(key):
-                parts.append(f"## {title}\n\n{self.doc[key].strip()}\n")
+                parts.append(f"{'#' * level} {title}\n\n{self.doc[key].strip()}\n")
         return "\n".join(parts)
 
     def option_defaults(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from analyzer.engine.registry import Rule
+from analyzer.errors import SeamscanError
 
 FINDING_COLUMNS = ("session", "trace_id", "step", "subject", "ts", "message", "evidence")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -26,7 +27,10 @@ def run_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule],
     rule option defaults per code (configuration and CLI)."""
     from analyzer.engine import functions
 
-    functions.register(con)
+    helpers = [name for name, *_ in functions._FUNCTIONS]
+    # Python helpers are registered only when a rule calls one (registering loads numpy).
+    if any(re.search(rf"\b{name}\s*\(", rule.query, re.IGNORECASE) for rule in rules for name in helpers):
+        functions.register(con)
     raw: list[tuple[Rule, dict[str, Any]]] = []
     for rule in rules:
         values = rule.option_defaults() | (options or {}).get(rule.code, {})
@@ -39,11 +43,20 @@ def run_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule],
 
 def query_rule(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of one rule's query, with its options bound as `$name` parameters."""
-    used = set(_PARAM.findall(rule.query))
-    params = {name: values[name] for name in used if name in values}
-    cursor = con.execute(rule.query, params) if params else con.execute(rule.query)
+    cursor = execute_rule(con, rule, values)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def execute_rule(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """A cursor over one rule's query (its columns are known even when it has no rows)."""
+    used = set(_PARAM.findall(rule.query))
+    params = {name: values[name] for name in used if name in values}
+    try:
+        return con.execute(rule.query, params) if params else con.execute(rule.query)
+    except duckdb.Error as exc:
+        raise SeamscanError(f"Rule {rule.code} {rule.name} ({rule.path}) failed: {exc}",
+                            hint="run with --ignore " + rule.code + " to skip it") from exc
 
 
 def _evidence_records(con: duckdb.DuckDBPyConnection, record_ids: list[str]) -> dict[str, tuple]:
