@@ -16,12 +16,12 @@ def inert(text: object, limit: int | None = None) -> str:
     return value
 
 
-def stdout_console(min_width: int = 160):
-    """A rich console for data on stdout: markup, emoji and highlighting off (content is
-    literal), and a wide page when stdout is not a terminal so tables are not squeezed."""
+def stdout_console(min_width: int = 160, file=None):
+    """A rich console for data on stdout (or `file`): markup, emoji and highlighting off (content
+    is literal), and a wide page when it is not a terminal so tables are not squeezed."""
     import sys
 
     from rich.console import Console
 
-    width = None if sys.stdout.isatty() else min_width
-    return Console(highlight=False, markup=False, emoji=False, width=width)
+    width = None if (file or sys.stdout).isatty() else min_width
+    return Console(file=file, highlight=False, markup=False, emoji=False, width=width)

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from analyzer.report.safe import inert
-from analyzer.report.session_trace import SessionTrace
+from analyzer.report.session_trace import SessionTrace, TraceRow
 
 LAYER_STYLE = {"model": "magenta", "tool": "cyan", "agent": "green", "harness": "yellow", "other": "dim"}
 STATUS_STYLE = {"error": "bold red", "timeout": "bold red", "cancelled": "red", "ok": "green"}
@@ -27,17 +27,27 @@ def render(trace: SessionTrace, console: Console, verbose: bool = False) -> None
     for row in trace.rows:
         if row.step != current_step:
             current_step = row.step
-            console.print(Text(f"step {row.step if row.step is not None else '-'}", style="bold underline"))
-        offset = "" if row.offset_ns is None else f"+{row.offset_ns / 1e9:.3f}s"
-        line = Text(f"{offset:>10} ")
-        line.append(f"{row.layer:<8}", style=LAYER_STYLE.get(row.layer, "dim"))
-        line.append("  " * row.depth + inert(row.name, 60))
-        line.append(f"  {_duration(row.duration_ns)}")
-        if row.status and row.status != "unset":
-            line.append(f"  {row.status}", style=STATUS_STYLE.get(row.status, ""))
-        if row.detail:
-            line.append("  " + inert(row.detail), style="dim")
-        console.print(line, overflow="ellipsis", no_wrap=True)
+            console.print(step_heading(row.step))
+        console.print(row_line(row), overflow="ellipsis", no_wrap=True)
         if verbose:
             console.print(Text(f"{'':>11}{'':<8}{'  ' * row.depth}  {inert(row.source)}  [{inert(row.clock_domain or '')}]",
                                style="dim"), overflow="fold")
+
+
+def step_heading(step: int | None) -> Text:
+    return Text(f"step {step if step is not None else '-'}", style="bold underline")
+
+
+def row_line(row: TraceRow, marker: str = " ") -> Text:
+    """One record as a line: offset, layer, indented name, duration, status, detail; `marker`
+    (one character) flags it, e.g. as evidence."""
+    offset = "" if row.offset_ns is None else f"+{row.offset_ns / 1e9:.3f}s"
+    line = Text(f"{marker}{offset:>9} ", style="bold" if marker.strip() else "")
+    line.append(f"{row.layer:<8}", style=LAYER_STYLE.get(row.layer, "dim"))
+    line.append("  " * row.depth + inert(row.name, 60))
+    line.append(f"  {_duration(row.duration_ns)}")
+    if row.status and row.status != "unset":
+        line.append(f"  {row.status}", style=STATUS_STYLE.get(row.status, ""))
+    if row.detail:
+        line.append("  " + inert(row.detail), style="dim")
+    return line
