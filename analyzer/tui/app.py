@@ -1,0 +1,94 @@
+"""The seamscan TUI: findings first, then a session's merged trace, every session, the clocks.
+The app takes the store and a findings loader (the CLI passes the configured rule run); every
+query runs in a thread worker on its own cursor and only posts messages back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.message import Message
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from analyzer.store.db import Store
+from analyzer.tui import data
+from analyzer.tui.actions import bindings
+from analyzer.tui.clock import ClockScreen
+from analyzer.tui.error import error_modal
+from analyzer.tui.findings import FindingsScreen
+from analyzer.tui.help import HelpScreen
+from analyzer.tui.session import SessionScreen
+from analyzer.tui.sessions import SessionsScreen
+
+
+class FindingsLoaded(Message):
+    def __init__(self, findings: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.findings = findings
+
+
+class FindingSessionFound(Message):
+    def __init__(self, finding: dict[str, Any], session_id: str | None) -> None:
+        super().__init__()
+        self.finding = finding
+        self.session_id = session_id
+
+
+class SeamscanApp(App[None]):
+    CSS_PATH = "seamscan.tcss"
+    TITLE = "seamscan"
+    BINDINGS = bindings("app")
+    MODES = {"findings": FindingsScreen, "sessions": SessionsScreen, "clock": ClockScreen}
+    DEFAULT_MODE = "findings"
+
+    def __init__(self, store: Store, findings_loader: data.FindingsLoader = data.configured_findings) -> None:
+        super().__init__()
+        self.store = store
+        self.findings_loader = findings_loader
+        self.findings: list[dict[str, Any]] | None = None
+        self.findings_ready: Signal[list[dict[str, Any]]] = Signal(self, "findings_ready")
+
+    def on_mount(self) -> None:
+        self.load_findings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="rules")
+    def load_findings(self) -> None:
+        with data.cursor(self.store) as con:
+            findings = self.findings_loader(con)
+        self.post_message(FindingsLoaded(findings))
+
+    def on_findings_loaded(self, message: FindingsLoaded) -> None:
+        self.findings = message.findings
+        self.findings_ready.publish(message.findings)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.push_screen(error_modal(event.worker))
+
+    def open_finding(self, finding: dict[str, Any]) -> None:
+        """The finding's session with its evidence; a dataset-level finding opens the session of
+        its first evidence record that has one."""
+        if finding.get("session"):
+            self.push_screen(SessionScreen(finding["session"], finding))
+        else:
+            self.find_session(finding)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="finding session", group="lookup")
+    def find_session(self, finding: dict[str, Any]) -> None:
+        with data.cursor(self.store) as con:
+            session_id = data.session_of_record(con, [e["record_id"] for e in finding.get("evidence") or []])
+        self.post_message(FindingSessionFound(finding, session_id))
+
+    def on_finding_session_found(self, message: FindingSessionFound) -> None:
+        if message.session_id is None:
+            self.notify("this finding is about the whole dataset: no session to open", severity="warning")
+        else:
+            self.push_screen(SessionScreen(message.session_id, message.finding))
+
+    def open_session(self, session_id: str) -> None:
+        self.push_screen(SessionScreen(session_id))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())

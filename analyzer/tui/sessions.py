@@ -1,0 +1,126 @@
+"""Every session, with and without findings, sortable by start, duration, errors and findings."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Static
+
+from analyzer.tui import cells, data
+from analyzer.tui.actions import bindings
+from analyzer.tui.error import DataScreen
+from analyzer.tui.table import VimTable
+
+DISPLAY_LIMIT = 2000  # rows put in the table at once; the filter reaches the others
+COLUMNS = (("session", None), ("start", "start"), ("duration", "duration"), ("records", None),
+           ("errors", "errors"), ("findings", "findings"), ("layers", None))
+DESCENDING_FIRST = {"start": False, "duration": True, "errors": True, "findings": True}
+
+
+class SessionsLoaded(Message):
+    def __init__(self, rows: list[data.SessionSummary]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class SessionsScreen(DataScreen):
+    BINDINGS = bindings("sessions")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[data.SessionSummary] | None = None
+        self.sort_key = "start"
+        self.descending = DESCENDING_FIRST["start"]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading sessions…", style="dim"), id="sessions-status", classes="status")
+        yield Input(placeholder="filter: text in the session id  (/)", id="sessions-filter")
+        yield VimTable(id="sessions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        for label, sort_key in COLUMNS:
+            table.add_column(label, key=sort_key or label)
+        table.focus()
+        self.app.findings_ready.subscribe(self, self.count_findings)
+        self.load_sessions()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="sessions")
+    def load_sessions(self) -> None:
+        with data.cursor(self.app.store) as con:
+            rows = data.sessions(con)
+        self.post_message(SessionsLoaded(rows))
+
+    def on_sessions_loaded(self, message: SessionsLoaded) -> None:
+        self.rows = message.rows
+        self.count_findings(self.app.findings or [])
+
+    def count_findings(self, findings: list[dict[str, Any]]) -> None:
+        """Findings arrived (or arrived after the sessions): recount them per session."""
+        if self.rows is None:
+            return
+        per_session = Counter(f["session"] for f in findings if f.get("session"))
+        self.rows = [dataclasses.replace(r, findings=per_session.get(r.session_id, 0)) for r in self.rows]
+        self.refresh_table()
+
+    def refresh_table(self) -> None:
+        if self.rows is None:
+            return
+        text = self.query_one("#sessions-filter", Input).value.strip().casefold()
+        chosen = [r for r in self.rows if text in r.session_id.casefold()] if text else self.rows
+        ordered = data.sort_sessions(chosen, self.sort_key, self.descending)
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        for row in ordered[:DISPLAY_LIMIT]:
+            table.add_row(
+                cells.one_line(row.session_id, 40), cells.timestamp(row.start_ns), cells.duration(row.duration_ns),
+                str(row.records), Text(str(row.errors), style="bold red" if row.errors else "dim"),
+                Text(str(row.findings), style="bold yellow" if row.findings else "dim"),
+                cells.literal(" ".join(row.layers), 40), key=row.session_id,
+            )
+        status = Text(f"{len(chosen)} of {len(self.rows)} sessions", style="bold")
+        status.append(f" · sorted by {self.sort_key} {'↓' if self.descending else '↑'}")
+        if len(chosen) > DISPLAY_LIMIT:
+            status.append(f" · first {DISPLAY_LIMIT} shown, filter to narrow", style="dim")
+        self.query_one("#sessions-status", Static).update(status)
+
+    def sort_by(self, key: str) -> None:
+        if key == self.sort_key:
+            self.descending = not self.descending
+        else:
+            self.sort_key, self.descending = key, DESCENDING_FIRST[key]
+        self.refresh_table()
+
+    def action_cycle_sort(self) -> None:
+        keys = data.SORT_KEYS
+        self.sort_by(keys[(keys.index(self.sort_key) + 1) % len(keys)])
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.sort_key)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value in data.SORT_KEYS:
+            self.sort_by(event.column_key.value)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.open_session(event.row_key.value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.refresh_table()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#sessions", DataTable).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#sessions-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#sessions-filter", Input).value = ""
+        self.query_one("#sessions", DataTable).focus()
