@@ -17,6 +17,8 @@ LANGCHAIN_CLASS_ROLES = {
     "FunctionMessageChunk": "tool",
 }
 _CONTAINER_KEYS = ("messages", "message", "output", "contents", "content")
+_BLOCK_KEYS = frozenset({"text", "toolUse", "toolResult", "json", "image", "document", "reasoningContent",
+                         "cachePoint", "type"})
 _MAX_DEPTH = 8
 
 
@@ -69,7 +71,8 @@ def _parts(parts: list[Any], texts: list[str], calls: list[dict], results: list[
         elif kind in ("tool_result", "tool_call_response", "tool-result", "function_call_output"):
             call_id = part.get("tool_use_id") or part.get("toolCallId") or part.get("call_id") or part.get("id")
             body = next((part[k] for k in ("content", "response", "result", "output") if k in part), None)
-            results.append({"id": json_text(call_id), "content": _content_text(body)})
+            status = "error" if part.get("is_error") is True or part.get("isError") is True else None
+            results.append({"id": json_text(call_id), "content": _content_text(body), "status": status})
         elif isinstance(part.get("function_call"), dict):  # Gemini
             fc = part["function_call"]
             calls.append({"id": json_text(fc.get("id")), "name": json_text(fc.get("name")),
@@ -81,8 +84,18 @@ def _parts(parts: list[Any], texts: list[str], calls: list[dict], results: list[
         elif isinstance(part.get("function_response") or part.get("functionResponse"), dict):
             fr = part.get("function_response") or part.get("functionResponse")
             results.append({"id": json_text(fr.get("id")), "content": _content_text(fr.get("response"))})
+        elif isinstance(part.get("toolUse"), dict):  # Bedrock Converse blocks (Strands)
+            use = part["toolUse"]
+            calls.append({"id": json_text(use.get("toolUseId")), "name": json_text(use.get("name")),
+                          "arguments": json_text(use.get("input"))})
+        elif isinstance(part.get("toolResult"), dict):
+            result = part["toolResult"]
+            results.append({"id": json_text(result.get("toolUseId")), "content": _content_text(result.get("content")),
+                            "status": "error" if result.get("status") == "error" else None})
         elif isinstance(part.get("text"), str):
             texts.append(part["text"])
+        elif "json" in part and len(part) == 1:  # a Bedrock tool result's JSON block
+            texts.append(json_text(part["json"]) or "")
         elif isinstance(part.get("content"), str):
             texts.append(part["content"])
         elif kind in ("reasoning", "thinking", "redacted_thinking"):
@@ -108,7 +121,7 @@ def _message(msg: dict[str, Any]) -> list[dict[str, Any]]:
             texts: list[str] = []
             results: list[dict] = []
             _parts([msg], texts, [], results)
-            return [{"role": "tool", "tool_call_id": r["id"], "content": r["content"]} for r in results]
+            return [_result_message(r) for r in results]
         role = ROLE_ALIASES.get(kind, kind if kind in ("system", "user", "assistant", "tool") else None)
         if role is None:
             return []
@@ -118,14 +131,18 @@ def _message(msg: dict[str, Any]) -> list[dict[str, Any]]:
     role = ROLE_ALIASES.get(role, role)
     texts, calls, results = [], [], []
     content = msg.get("content")
-    if isinstance(content, str):
+    blocks = block_list(content)
+    if blocks is not None:
+        _parts(blocks, texts, calls, results)
+    elif isinstance(content, str):
         texts.append(content)
     elif isinstance(content, list):
         _parts(content, texts, calls, results)
     elif content is not None:
         texts.append(json_text(content) or "")
-    if isinstance(msg.get("parts"), list):
-        _parts(msg["parts"], texts, calls, results)
+    for key in ("parts", "blocks"):  # Gemini / GenAI parts, LlamaIndex ChatMessage blocks
+        if isinstance(msg.get(key), list):
+            _parts(msg[key], texts, calls, results)
     _add_calls(calls, msg.get("tool_calls"))
     extra = msg.get("additional_kwargs")
     if isinstance(extra, dict):
@@ -151,8 +168,15 @@ def _message(msg: dict[str, Any]) -> list[dict[str, Any]]:
     if not results:
         return [out]
     messages = [out] if (texts or calls) else []
-    messages.extend({"role": "tool", "tool_call_id": r["id"], "content": r["content"]} for r in results)
+    messages.extend(_result_message(r) for r in results)
     return messages
+
+
+def _result_message(result: dict[str, Any]) -> dict[str, Any]:
+    message = {"role": "tool", "tool_call_id": result["id"], "content": result["content"]}
+    if result.get("status"):
+        message["status"] = result["status"]
+    return message
 
 
 def _add_calls(calls: list[dict[str, Any]], raw: Any) -> None:
@@ -241,6 +265,14 @@ def _collect(value: Any, out: list[dict[str, Any]], depth: int) -> None:
     if isinstance(value.get("prompts"), list) and "role" not in value:
         out.extend({"role": "user", "content": p} for p in value["prompts"] if isinstance(p, str))
         return
+    if "role" not in value and block_list(value.get("message")) is not None:
+        # a GenAI `gen_ai.choice` event body as Langfuse shows it: the content blocks as JSON text;
+        # on a tool span (Strands) the choice is the tool's result and carries the call id
+        if value.get("id") is not None:
+            out.extend(_message({"role": "tool", "content": value["message"], "tool_call_id": value["id"]}))
+        else:
+            out.extend(_message({"role": "assistant", "content": value["message"]}))
+        return
     looks_like_message = (
         "role" in value or "lc" in value or "tool_calls" in value or "parts" in value
         or ("toolCallId" in value and "toolName" in value)
@@ -304,3 +336,35 @@ def tool_message(value: Any) -> dict[str, Any] | None:
         return None
     messages = canonical_messages(value)
     return messages[0] if messages else None
+
+
+def block_list(value: Any) -> list[dict[str, Any]] | None:
+    """Content blocks (Bedrock/Strands `[{"text": ...}, {"toolUse": ...}]`, Anthropic typed
+    blocks), given as a list or as its JSON text; None for anything else, prose included."""
+    if isinstance(value, str):
+        if value.lstrip()[:1] != "[":
+            return None
+        value = maybe_json(value)
+    if not isinstance(value, list) or not value:
+        return None
+    if all(isinstance(block, dict) and block and any(k in _BLOCK_KEYS for k in block) for block in value):
+        return value
+    return None
+
+
+def event_payload(value: Any) -> str | None:
+    """A tool's arguments or result as a GenAI-event export shows them (Langfuse of Strands):
+    `[{"role": "tool", "content": <args>, "id"}]` → the arguments; `{"message": <blocks>, "id"}`
+    → the result text. None when `value` has neither shape."""
+    value = maybe_json(value)
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+        only = value[0]
+        if only.get("role") == "tool" and "content" in only and not only.get("tool_calls"):
+            content = only["content"]
+            return content if isinstance(content, str) else json_text(content)
+    if isinstance(value, dict) and "message" in value and set(value) <= {"message", "id", "finish_reason", "role"}:
+        blocks = block_list(value["message"])
+        if blocks is not None:
+            return _content_text(blocks)
+        return value["message"] if isinstance(value["message"], str) else json_text(value["message"])
+    return None

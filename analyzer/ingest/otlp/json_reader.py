@@ -119,9 +119,10 @@ def read_request(obj: dict[str, Any], sink: RecordSink, pos: str, src: SourceFil
         for scope_logs in resource_logs.get("scopeLogs") or []:
             scope = (scope_logs.get("scope") or {}).get("name")
             for index, record in enumerate(scope_logs.get("logRecords") or []):
+                time_ns = _ns(record.get("timeUnixNano"))
                 emit_log(
                     sink, f"{pos}#log={index}", res, scope,
-                    _ns(record.get("timeUnixNano")) or _ns(record.get("observedTimeUnixNano")),
+                    time_ns or _ns(record.get("observedTimeUnixNano")),
                     _severity(record.get("severityNumber")),
                     record.get("severityText"),
                     any_value(record.get("body")),
@@ -129,6 +130,7 @@ def read_request(obj: dict[str, Any], sink: RecordSink, pos: str, src: SourceFil
                     record.get("traceId"),
                     record.get("spanId"),
                     record.get("eventName"),
+                    time_ns is None and _ns(record.get("observedTimeUnixNano")) is not None,
                 )
 
 

@@ -273,4 +273,5 @@ def _walk_logs(request, sink: RecordSink, pos_prefix: str) -> None:
                     any_value(record.body) if record.HasField("body") else None,
                     _attrs(record.attributes),
                     record.trace_id, record.span_id, record.event_name or None,
+                    not record.time_unix_nano and bool(record.observed_time_unix_nano),
                 )

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from analyzer.ingest.normalize.genai_events import call_fields, is_genai_event
 from analyzer.ingest.normalize.semconv import json_text, normalize
 from analyzer.ingest.sink import RecordSink
 from analyzer.store.schema import COLUMN_INDEX as I
@@ -121,6 +122,11 @@ def emit_span(
 
     row = sink.new_row(position)
     fields = normalize(attrs, name)
+    genai_events = [(e.get("name"), None, e.get("attrs") or {}) for e in events or () if is_genai_event(e.get("name"))]
+    if genai_events:  # content written as span events (Strands, Semantic Kernel, OpenLIT)
+        for key, value in call_fields(fields["kind"], genai_events).items():
+            if fields.get(key) is None:
+                fields[key] = value
     for key, value in fields.items():
         if value is not None:
             row[I[key]] = value
@@ -171,11 +177,15 @@ def emit_log(
     trace_id: Any,
     span_id: Any,
     event_name: str | None,
+    time_from_observed: bool = False,
 ) -> None:
-    """Append one log record (kept on its span through trace and span ids)."""
+    """Append one log record (kept on its span through trace and span ids). A GenAI event's
+    content fills its message columns; the store lends them to its span (store/events.sql)."""
     flags: list[str] = []
     trace_hex, span_hex = checked_ids(flags, trace=trace_id, span=span_id)
     report_bad_ids(sink, pos, flags)
+    if time_from_observed:  # no timeUnixNano: the collector's observed time stands in
+        flags.append("time_from_observed")
     fields = normalize(attrs, event_name or "")
     row = sink.new_row(pos)
     for key in ("session_own", "session_rank", "agent", "tool_name", "tool_call_id"):
@@ -186,6 +196,10 @@ def emit_log(
     row[I["name"]] = event_name or severity_text or "log"
     row[I["operation"]] = event_name
     row[I["text"]] = json_text(body)
+    if is_genai_event(event_name):
+        for key, value in call_fields("llm_call", [(event_name, body, attrs)]).items():
+            if value is not None:
+                row[I[key]] = value
     if severity_number >= SEVERITY_ERROR:
         row[I["status"]] = "error"
         row[I["error_message"]] = json_text(body)
