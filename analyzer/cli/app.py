@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from analyzer.cli import check, clock, ingest, trace, tui
+from analyzer.cli import check, clock, explain, ingest, rules, trace, tui
 from analyzer.errors import SeamscanError
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app.command("check")(check.check)
 app.command("ingest")(ingest.ingest_command)
 app.command("trace")(trace.trace_command)
 app.command("clock")(clock.clock_command)
+app.command("rules")(rules.rules_command)
+app.command("explain")(explain.explain_command)
 app.command("tui")(tui.tui_command)
 
 

@@ -14,6 +14,16 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+class ReportFormat(str, Enum):
+    """`check --format`: one emitter each (analyzer.report.formats)."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+
+
 class Severity(str, Enum):
     error = "error"
     warning = "warning"
@@ -25,11 +35,36 @@ OptionalPaths = Annotated[Optional[list[Path]], typer.Argument(help="Trace and l
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="DuckDB store file (default: in memory).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
-FailOnOption = Annotated[Severity, typer.Option("--fail-on", help="Exit 1 on findings at or above this severity.")]
+FailOnOption = Annotated[
+    Optional[Severity],
+    typer.Option("--fail-on", help="Exit 1 on findings at or above this severity [default: warning, or `fail-on` in the configuration].",
+                 show_default=False),
+]
 ExitZeroOption = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings trip --fail-on.")]
 AllowBadInputOption = Annotated[bool, typer.Option("--allow-bad-input", help="Do not exit 3 on unreadable input; report it and go on.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 HarnessMappingOption = Annotated[
     Optional[list[Path]],
     typer.Option("--harness-mapping", help="TOML mapping for another JSON Lines harness log (repeatable)."),
+]
+ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
+OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")]
+SelectOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--select", help="Only these rule codes or prefixes (comma-separated or repeated; replaces `select`)."),
+]
+IgnoreOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--ignore", help="Skip these rule codes or prefixes (comma-separated or repeated; wins over --select)."),
+]
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="Configuration file (default: seamscan.toml or pyproject.toml [tool.seamscan], "
+                 "nearest to the cwd, then beside the input)."),
+]
+BaselineOption = Annotated[
+    Optional[Path], typer.Option("--baseline", help="Accepted findings (a file --write-baseline wrote): only new ones fail.")
+]
+WriteBaselineOption = Annotated[
+    Optional[Path], typer.Option("--write-baseline", help="Record every current finding as accepted in FILE.")
 ]

@@ -80,7 +80,8 @@ def _panel_body(finding: dict[str, Any], context: ReportContext | None, traces: 
              f"trace {inert(finding['trace_id'])}" if finding["trace_id"] else ""]
     if any(where):
         body.append(Text(" · ".join(w for w in where if w), style="dim"))
-    body.append(Text("evidence", style="bold"))
+    if finding["evidence"]:
+        body.append(Text("evidence", style="bold"))
     for e in finding["evidence"]:
         line = Text(f"  {inert(e.get('layer') or '?'):<8} ")
         line.append(inert(e.get("source") or "?"), style="dim")
