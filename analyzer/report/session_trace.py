@@ -102,9 +102,11 @@ def build(con: duckdb.DuckDBPyConnection, session_id: str) -> SessionTrace:
 
 def _causal_parents(records: list[dict]) -> dict[str, str]:
     """record_id → causal parent record_id: the parent span; for a tool side with no parent
-    span here, the harness dispatch of its call; for a harness event naming a span, that span."""
-    by_span = {(r["trace_id"], r["span_id"]): r["record_id"] for r in records if r["span_id"]}
-    by_span_only = {r["span_id"]: r["record_id"] for r in records if r["span_id"] and r["source_kind"] != "harness"}
+    span here, the harness dispatch of its call; for a harness event or an OTLP log record
+    naming a span, that span."""
+    spans = [r for r in records if r["span_id"] and r["kind"] != "log"]
+    by_span = {(r["trace_id"], r["span_id"]): r["record_id"] for r in spans}
+    by_span_only = {r["span_id"]: r["record_id"] for r in spans if r["source_kind"] != "harness"}
     dispatches: dict[str, list[dict]] = {}
     for r in records:
         if r["kind"] in ("tool.dispatch", "tool.retry") and r["tool_call_id"]:
@@ -119,6 +121,8 @@ def _causal_parents(records: list[dict]) -> dict[str, str]:
                       if d["ts_start"] is not None and r["ts_start"] is not None and d["ts_start"] <= r["ts_start"]]
             if before:
                 parent = before[-1]["record_id"]
+        if parent is None and r["kind"] == "log" and r["span_id"]:
+            parent = by_span.get((r["trace_id"], r["span_id"]))
         if parent is None and r["source_kind"] == "harness" and r["span_id"]:
             parent = by_span_only.get(r["span_id"])
         if parent is not None and parent != r["record_id"]:
