@@ -14,11 +14,11 @@ HEADER = """# Rules
 
 <!-- Generated from rules/*.toml by `python -m analyzer.engine.docs`; do not edit by hand. -->
 
-Every rule has a stable code and name, a default severity and a group (`stable` rules run by
-default, as do `preview` ones; select or ignore either with `--select`/`--ignore` or in the
-configuration, see [configuration.md](configuration.md)). `seamscan rules` lists them and
-`seamscan explain CODE` prints one rule's documentation. Options are set per rule under
-`[tool.seamscan.rules.CODE]`.
+Every rule has a stable code and name, a default severity and a group: `stable`, or
+`preview` while its behaviour may still change. Every rule runs unless deselected with
+`--select`/`--ignore` or in the configuration ([configuration.md](configuration.md)).
+`seamscan rules` lists them and `seamscan explain CODE` prints one rule's documentation.
+Options are set per rule under `[tool.seamscan.rules.CODE]`.
 """
 
 
