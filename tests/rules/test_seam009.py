@@ -1,0 +1,86 @@
+"""SEAM009 agent-deadlock on its fixtures (fixtures/rules/SEAM009), other inputs and real data."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzer.engine.registry import load_rules, select
+from analyzer.engine.runner import run_rules
+from tests.conftest import FIXTURES, ingest_paths
+
+RULES = select(load_rules(), ["SEAM009"], None)
+CASES = FIXTURES / "rules" / "SEAM009"
+
+
+def findings(*paths, options=None):
+    store, _ = ingest_paths(*paths)
+    try:
+        return run_rules(store.con, RULES, options)
+    finally:
+        store.close()
+
+
+def evidence_lines(finding):
+    return [(e["source"].rsplit(":", 1)[-1], e["what"]) for e in finding["evidence"]]
+
+
+def test_two_agents_waiting_on_each_other_until_the_session_ended():
+    (finding,) = findings(CASES / "fire-two-agent-cycle")
+    assert finding["session"] == "deal-7"
+    assert finding["subject"] == "planner -> reviewer -> planner"
+    assert finding["message"] == ("wait-for cycle planner -> reviewer -> planner: all 2 waits were open at once "
+                                  "for 34.0 s, until the session ended")
+    assert finding["ts"].startswith("2026-11-27T09:00:06")
+    assert evidence_lines(finding) == [("3", "planner waits on reviewer (wait.start)"),
+                                       ("4", "reviewer waits on planner (wait.start)")]
+
+
+def test_three_agents_through_an_approval_queue_later_cancelled():
+    (finding,) = findings(CASES / "fire-approval-queue-cancelled")
+    # the edge that opened first is support's approval request in refund-311
+    assert finding["session"] == "refund-311"
+    assert finding["subject"] == "approvals:finance -> finance -> ledger -> support -> approvals:finance"
+    assert "all 3 waits were open at once for 596.0 s (threshold 60.0 s)" in finding["message"]
+    whats = [what for _, what in evidence_lines(finding)]
+    # who serves the queue: finance granted an earlier refund of it (session refund-310)
+    assert "finance serves approvals:finance (named or granting here)" in whats
+    assert "support stopped waiting on approvals:finance (tool.cancel) after 600.0 s" in whats
+    assert len(whats) == 7
+
+
+def test_approval_and_wait_cycle_ending_in_an_approval_timeout():
+    (finding,) = findings(CASES / "fire-approval-timeout")
+    assert finding["session"] == "contract-55"
+    assert finding["subject"] == "approvals:legal -> counsel -> drafter -> approvals:legal"
+    assert "all 2 waits were open at once for 898.0 s" in finding["message"]
+    assert "drafter stopped waiting on approvals:legal (approval.timeout) after 900.0 s" in [
+        what for _, what in evidence_lines(finding)]
+
+
+@pytest.mark.parametrize("case", ["near-wait-chain", "near-never-simultaneous", "near-brief-cycle"])
+def test_near_misses(case):
+    assert findings(CASES / case) == []
+
+
+def test_threshold_option():
+    # the brief cycle was open at once for 20 s: a deadlock only under a shorter threshold
+    (finding,) = findings(CASES / "near-brief-cycle", options={"SEAM009": {"threshold_s": 10.0}})
+    assert finding["subject"] == "planner -> reviewer -> planner" and "20.0 s" in finding["message"]
+    assert findings(CASES / "fire-approval-timeout", options={"SEAM009": {"threshold_s": 1000.0}}) == []
+
+
+def test_each_cycle_once_when_all_cases_are_read_together():
+    subjects = sorted(f["subject"] for f in findings(CASES))
+    assert subjects == ["approvals:finance -> finance -> ledger -> support -> approvals:finance",
+                        "approvals:legal -> counsel -> drafter -> approvals:legal",
+                        "planner -> reviewer -> planner"]
+
+
+@pytest.mark.parametrize("name", ["demo", "multisource", "openai_agents", "harness", "rules/SEAM008",
+                                  "rules/SEAM010"])
+def test_no_deadlock_in_other_fixtures(name):
+    assert findings(FIXTURES / name) == []
+
+
+def test_no_deadlock_in_real_traces(realdata):
+    assert findings(realdata) == []

@@ -1,0 +1,83 @@
+"""SEAM010 clock-disagreement on its fixtures (fixtures/rules/SEAM010), the clock fixtures, other
+inputs and real data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analyzer.engine.registry import load_rules, select
+from analyzer.engine.runner import run_rules
+from tests.conftest import FIXTURES, ingest_paths
+
+RULES = select(load_rules(), ["SEAM010"], None)
+CASES = FIXTURES / "rules" / "SEAM010"
+
+
+def findings(*paths, options=None):
+    store, _ = ingest_paths(*paths)
+    try:
+        return run_rules(store.con, RULES, options)
+    finally:
+        store.close()
+
+
+def test_a_domain_whose_offset_exceeds_the_tolerance():
+    (finding,) = findings(CASES / "fire-domain-offset")
+    assert finding["session"] is None and finding["subject"] == "inventory-tools@tools-2"
+    ahead_s = float(re.search(r"runs ([0-9.]+) s ahead of the reference", finding["message"]).group(1))
+    assert 2.2 < ahead_s < 2.6  # the tool host's clock was skewed by +2.4 s
+    assert findings(CASES / "fire-domain-offset", options={"SEAM010": {"domain_tolerance_s": 3.0}}) == []
+
+
+def test_a_stepped_domain_is_reported_once():
+    # fixtures/clock-contradiction: the tool service's clock steps by +5 s after session 2
+    (finding,) = findings(FIXTURES / "clock-contradiction")
+    assert finding["session"] is None and finding["subject"] == "tool-service@tools-node"
+    assert "is inconsistent" in finding["message"]
+
+
+@pytest.mark.parametrize(("case", "words"), [("fire-schedule-late", "fired 450.0 s late"),
+                                             ("fire-schedule-early", "fired 180.0 s early")])
+def test_a_scheduled_run_fired_off_time(case, words):
+    (finding,) = findings(CASES / case)
+    assert finding["session"] == "nightly-digest-2026-11-27" and finding["subject"] == "digest"
+    assert words in finding["message"]
+    assert [e["layer"] for e in finding["evidence"]] == ["harness"]
+
+
+def test_schedule_tolerance_option():
+    assert findings(CASES / "fire-schedule-late", options={"SEAM010": {"schedule_tolerance_s": 500.0}}) == []
+
+
+def test_a_model_asserting_the_wrong_date_for_today():
+    (finding,) = findings(CASES / "fire-wrong-today")
+    assert finding["session"] == "weekly-summary-47" and finding["subject"] == "2026-02-13"
+    assert "claims today is 2026-02-13" in finding["message"]
+    assert "the call ran on 2026-11-27" in finding["message"] and "287 days off" in finding["message"]
+    # the model span, the harness model.response and response.forward all carry the claim
+    assert sorted(e["layer"] for e in finding["evidence"]) == ["harness", "harness", "model"]
+
+
+@pytest.mark.parametrize("case", ["near-offset-within-tolerance", "near-schedule-within-tolerance",
+                                  "near-historical-date"])
+def test_near_misses(case):
+    assert findings(CASES / case) == []
+
+
+@pytest.mark.parametrize(("name", "skewed_domain"), [("demo", "order-tools@tools-host-1"),
+                                                      ("multisource", "tool-service@tools-node")])
+def test_fixtures_skewed_by_design_report_their_skewed_domain(name, skewed_domain):
+    # both scenarios run the tool host's clock 1.9 s ahead: beyond the 1 s tolerance
+    assert [(f["session"], f["subject"]) for f in findings(FIXTURES / name)] == [(None, skewed_domain)]
+
+
+@pytest.mark.parametrize("name", ["openai_agents", "harness", "rules/SEAM008", "rules/SEAM009"])
+def test_no_finding_in_other_fixtures(name):
+    assert findings(FIXTURES / name) == []
+
+
+def test_no_finding_in_real_traces(realdata):
+    # unanchored domains of single-process traces have offset 0; no date claims or schedules
+    assert findings(realdata) == []
