@@ -14,7 +14,15 @@ import orjson
 
 from analyzer.ingest.base import json_lines
 from analyzer.ingest.normalize.call_ids import bind_inferred_call_ids, unbound_tool_executions
-from analyzer.ingest.normalize.messages import canonical_messages, messages_text, requested_calls, system_text, tool_message
+from analyzer.ingest.normalize.conventions import KIND_KEYS
+from analyzer.ingest.normalize.messages import (
+    canonical_messages,
+    event_payload,
+    messages_text,
+    requested_calls,
+    system_text,
+    tool_message,
+)
 from analyzer.ingest.framework.rows import (
     FRAMEWORK_SESSION_KEYS,
     FRAMEWORK_SESSION_RANK,
@@ -30,9 +38,7 @@ from analyzer.ingest.framework.rows import (
 from analyzer.ingest.normalize.semconv import (
     AGENT_OPERATIONS,
     MODEL_OPERATIONS,
-    OPENINFERENCE_KINDS,
     TOOL_OPERATIONS,
-    TRACELOOP_KINDS,
     normalize,
 )
 from analyzer.ingest.sink import RecordSink
@@ -42,7 +48,7 @@ from analyzer.ingest.normalize.timestamps import to_ns
 # observation type → (kind, layer); SPAN and EVENT are decided by the attributes
 TYPE_KINDS = {
     "GENERATION": ("llm_call", "model"),
-    "EMBEDDING": ("llm_call", "model"),
+    "EMBEDDING": ("embedding", "model"),
     "TOOL": ("tool_call", "tool"),
     "AGENT": ("agent_run", "agent"),
     "CHAIN": ("span", "agent"),
@@ -52,7 +58,8 @@ TYPE_KINDS = {
     "EVENT": ("event", "other"),
 }
 # the OpenInference kind that makes semconv.normalize compute the fields of a record kind
-_FORCED_OI_KIND = {"llm_call": "LLM", "tool_call": "TOOL", "agent_run": "AGENT"}
+_FORCED_OI_KIND = {"llm_call": "LLM", "tool_call": "TOOL", "agent_run": "AGENT", "embedding": "EMBEDDING"}
+_KIND_ATTRIBUTES = ("gen_ai.operation.name",) + tuple(key for key, _, _ in KIND_KEYS)
 TRACE_SESSION_RANK = 2  # trace.sessionId is a session id (SPEC 3)
 TRACE_SUMMARY_KEYS = ("id", "name", "sessionId", "userId", "environment", "release", "version", "tags")
 _META_KEYS = ("attributes", "resourceAttributes", "scope")
@@ -185,10 +192,11 @@ def _explicit_kind(attrs: dict[str, Any]) -> bool:
     """Did a convention state the span's kind (rather than semconv guessing it)?"""
     if attrs.get("gen_ai.operation.name") in MODEL_OPERATIONS | AGENT_OPERATIONS | TOOL_OPERATIONS:
         return True
-    oi_kind = attrs.get("openinference.span.kind")
-    if isinstance(oi_kind, str) and oi_kind.upper() in OPENINFERENCE_KINDS:
-        return True
-    return attrs.get("traceloop.span.kind") in TRACELOOP_KINDS or "gen_ai.tool.name" in attrs
+    for key, table, _ in KIND_KEYS:
+        value = attrs.get(key)
+        if isinstance(value, str) and (value in table or value.upper() in table):
+            return True
+    return "gen_ai.tool.name" in attrs
 
 
 def _observation_row(
@@ -217,7 +225,7 @@ def _observation_row(
         kind, layer = "span", first["layer"] if first["kind"] == "span" else "other"
     fields = first
     if first["kind"] != kind:
-        forced = {k: v for k, v in attrs.items() if k not in ("gen_ai.operation.name", "traceloop.span.kind")}
+        forced = {k: v for k, v in attrs.items() if k not in _KIND_ATTRIBUTES}
         forced["openinference.span.kind"] = _FORCED_OI_KIND.get(kind, "CHAIN")
         fields = normalize(forced, name)
 
@@ -265,13 +273,13 @@ def _observation_row(
     elif kind == "tool_call":
         row.setdefault("tool_name", name)
         if row.get("args") is None and obs.get("input") is not None:
-            row["args"] = payload_text(obs["input"])
+            row["args"] = event_payload(obs["input"]) or payload_text(obs["input"])
         if output_message is not None:
             row.setdefault("tool_call_id", output_message.get("tool_call_id"))
             if row.get("result") is None:
                 row["result"] = output_message.get("content")
         elif row.get("result") is None and obs.get("output") is not None:
-            row["result"] = payload_text(obs["output"])
+            row["result"] = event_payload(obs["output"]) or payload_text(obs["output"])
     else:
         if row.get("args") is None and obs.get("input") is not None:
             row["args"] = payload_text(obs["input"])

@@ -160,7 +160,7 @@ SESSION_RANKS = {"gen_ai.conversation.id": 1, "session.id": 2, "langfuse.session
 PLACEHOLDER_IDS = frozenset({"<not specified>", ""})
 
 # Span kind from one attribute's value: (attribute, value → (kind, layer), conventions).
-MODEL_OPERATIONS = {"chat", "text_completion", "generate_content", "completion"}
+MODEL_OPERATIONS = {"chat", "text_completion", "generate_content", "completion", "call_llm"}  # call_llm: any-agent
 EMBEDDING_OPERATIONS = {"embeddings"}
 AGENT_OPERATIONS = {"invoke_agent", "create_agent", "invoke_workflow"}
 TOOL_OPERATIONS = {"execute_tool"}

@@ -303,7 +303,7 @@ def lookup(attrs: dict[str, Any], target: str) -> Any:
         if key not in attrs and decoder not in ("openinference_flat", "genai_flat"):
             continue
         value = _decode(decoder, attrs.get(key), attrs, key)
-        if value is not None and value != []:
+        if value is not None and value != [] and value != "":
             return value
     return None
 
@@ -375,7 +375,10 @@ def normalize(attrs: dict[str, Any], name: str) -> dict[str, Any]:
         if out["system_instructions"] is None and inputs:
             system = [m.get("content") for m in inputs if m.get("role") == "system" and m.get("content")]
             out["system_instructions"] = "\n".join(system) if system else None
-        out["text"] = _messages_text(outputs) or lookup(attrs, "llm_call.text")
+        text = _messages_text(outputs) or lookup(attrs, "llm_call.text")
+        if outputs and isinstance(_loads(text), (dict, list)):
+            text = None  # the raw output the messages came from, not words the model wrote
+        out["text"] = text
         for column in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
             out[column] = lookup(attrs, f"llm_call.{column}")
         return out
