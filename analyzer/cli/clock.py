@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
+
+import typer
 
 from analyzer.cli.options import DbOption, DebugOption, FormatOption, HarnessMappingOption, OptionalPaths, OutputFormat, QuietOption
 
@@ -14,6 +17,9 @@ def clock_command(
     harness_mapping: HarnessMappingOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also list the causal pairs set aside (with both records' file and position) "
+                                "and the segments of stepped clocks.")] = False,
 ) -> None:
     """Show every clock domain's offset from the reference (aligned = raw − offset) and its bounds."""
     from analyzer.cli.common import load
@@ -22,6 +28,10 @@ def clock_command(
     store, _ = load(paths, db, quiet, harness_mapping)
     rows = clocks(store)
     methods = dict(store.con.execute("SELECT domain, method FROM clock_domains").fetchall())
+    if verbose and output_format is not OutputFormat.json:
+        from analyzer.report.clock_text import segments, set_aside_pairs
+
+        aside, stepped = set_aside_pairs(store.con), segments(store.con)
     store.close()
     if output_format is OutputFormat.json:
         import orjson
@@ -31,4 +41,12 @@ def clock_command(
     from analyzer.report.safe import stdout_console
     from analyzer.report.text_report import clock_table
 
-    stdout_console().print(clock_table(rows, methods))
+    console = stdout_console()
+    console.print(clock_table(rows, methods))
+    if verbose:
+        from analyzer.report.clock_text import segments_table, set_aside_table
+
+        if aside:
+            console.print(set_aside_table(aside))
+        if stepped:
+            console.print(segments_table(stepped))

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from ..errors import StoreError
-from .constraints import Extraction, extract
+from .constraints import Extraction, extract, with_record_ids
+from .domains import group_writer_domains
 from .solver import (
     DEFAULT_ONE_SIDED_MARGIN_NS,
     DEFAULT_TOLERANCE_NS,
@@ -27,6 +28,7 @@ __all__ = [
     "PairSample",
     "Segment",
     "align",
+    "group_writer_domains",
     "choose_reference",
     "extract",
     "solve",
@@ -36,13 +38,18 @@ __all__ = [
 CLOCK_DOMAINS_COLUMNS = [
     ("domain", "VARCHAR"), ("is_reference", "BOOLEAN"), ("offset_ns", "BIGINT"),
     ("lower_ns", "BIGINT"), ("upper_ns", "BIGINT"), ("constraints", "INTEGER"),
-    ("consistent", "BOOLEAN"), ("method", "VARCHAR"),
+    ("consistent", "BOOLEAN"), ("method", "VARCHAR"), ("set_aside", "INTEGER"),
 ]
 # Extra detail for domains whose clock was found to step: the agreeing stretches of raw time.
 CLOCK_SEGMENTS_COLUMNS = [
     ("domain", "VARCHAR"), ("segment", "INTEGER"), ("raw_start_ns", "BIGINT"),
     ("raw_end_ns", "BIGINT"), ("offset_ns", "BIGINT"), ("lower_ns", "BIGINT"),
     ("upper_ns", "BIGINT"), ("pairs", "INTEGER"),
+]
+# The causal pairs set aside as contradicting many agreeing ones (often incidents themselves).
+CLOCK_SET_ASIDE_COLUMNS = [
+    ("earlier_domain", "VARCHAR"), ("later_domain", "VARCHAR"), ("pair_kind", "VARCHAR"),
+    ("bound_ns", "BIGINT"), ("earlier_record", "VARCHAR"), ("later_record", "VARCHAR"),
 ]
 
 
@@ -59,6 +66,7 @@ def align(
     import duckdb
 
     try:
+        group_writer_domains(con)
         extraction = extract(con)
         estimates = solve(
             extraction.domains,
@@ -67,7 +75,7 @@ def align(
             tolerance_ns=tolerance_ns,
             one_sided_margin_ns=one_sided_margin_ns,
         )
-        write_clock_tables(con, estimates)
+        write_clock_tables(con, with_record_ids(con, estimates))
     except duckdb.CatalogException as exc:
         raise StoreError(
             f"cannot align clocks: {exc}", hint="ingest some input first (table record_store)"
@@ -102,12 +110,16 @@ def _replace_table(con, name: str, columns: list[tuple[str, str]], rows: list[tu
 
 
 def write_clock_tables(con, estimates: list[DomainEstimate]) -> None:
-    """(Re)create ``clock_domains`` and ``clock_segments`` from the estimates."""
+    """(Re)create ``clock_domains``, ``clock_segments`` and ``clock_set_aside`` from the estimates."""
     _replace_table(con, "clock_domains", CLOCK_DOMAINS_COLUMNS, [
         (e.domain, e.is_reference, _clamp64(e.offset_ns), _clamp64(e.lower_ns), _clamp64(e.upper_ns),
-         min(e.constraints, 2**31 - 1), e.consistent, e.method)
+         min(e.constraints, 2**31 - 1), e.consistent, e.method, min(e.set_aside, 2**31 - 1))
         for e in estimates
     ])
+    set_aside = {(c.a, c.b, c.kind, c.w_ns, c.earlier_record, c.later_record) for e in estimates for c in e.set_aside_pairs}
+    _replace_table(con, "clock_set_aside", CLOCK_SET_ASIDE_COLUMNS, sorted(
+        ((a, b, kind, _clamp64(w), earlier, later) for a, b, kind, w, earlier, later in set_aside),
+        key=lambda row: tuple("" if v is None else str(v) for v in row)))
     _replace_table(con, "clock_segments", CLOCK_SEGMENTS_COLUMNS, [
         (e.domain, i, _clamp64(s.raw_start_ns), _clamp64(s.raw_end_ns), _clamp64(s.offset_ns),
          _clamp64(s.lower_ns), _clamp64(s.upper_ns), s.pairs)

@@ -43,11 +43,14 @@ one harness session, is skipped (some providers reuse short ids like "0").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
 
-from .solver import Constraint, Domain, PairSample
+from .solver import Constraint, Domain, DomainEstimate, PairSample
 
 SAMPLES_PER_DOMAIN_PAIR = 5000
+KEEP_TIGHTEST = 1024  # pairs per ordered domain pair sent one by one: at most these can be set aside
 
 
 def _granularity(column: str) -> str:
@@ -91,7 +94,10 @@ ambiguous AS (  -- min <> max of hashes: more than one distinct value, without D
 calls AS (
     SELECT * FROM (
         SELECT r.tool_call_id AS call_id, r.clock_domain AS domain, r.rowid AS record_id, r.kind,
-               r.status, r.span_kind, r.ts_raw_start AS start_ns,
+               r.status, r.span_kind, r.ts_raw_start AS start_ns, r.result,
+               coalesce(r.status IN ('timeout', 'cancelled')
+                        OR regexp_matches(lower(concat_ws(' ', r.error_type, r.status_message, r.error_message)),
+                                          'timeout|timed out|cancel|deadline'), false) AS gave_up_status,
                CASE WHEN r.source_kind = 'harness' THEN r.ts_raw_start
                     WHEN r.ts_raw_end >= r.ts_raw_start THEN r.ts_raw_end END AS end_ns,
                CASE
@@ -113,16 +119,18 @@ per_call AS (  -- one row per (call, domain, role)
     SELECT call_id, domain, role, count(*) AS n,
            min(start_ns) AS first_start_ns, arg_min(record_id, start_ns) AS first_start_record,
            max(end_ns) AS last_end_ns, arg_max(record_id, end_ns) AS last_end_record,
-           any_value(status) AS status,
+           any_value(status) AS status, arg_max(result, end_ns) AS last_result,
            bool_or(coalesce(span_kind IN ('producer', 'consumer'), false)) AS is_async,
            bool_or(kind = 'tool.retry') AS has_retry,
-           bool_or(coalesce(status IN ('timeout', 'cancelled'), false)) AS gave_up_status
+           bool_or(gave_up_status) AS gave_up_status,
+           bool_or(coalesce(status IN ('error', 'timeout', 'cancelled'), false)) AS failed
     FROM calls GROUP BY call_id, domain, role
 ),
-call_flags AS (
+call_flags AS (  -- incidents on a call: its end-side pairs would read it wrongly
     SELECT call_id,
-           bool_or(role = 'giveup' OR (role IN ('result', 'client') AND gave_up_status)) AS caller_gave_up,
-           bool_or(has_retry OR (role <> 'response' AND role <> 'giveup' AND n > 1)) AS several_attempts
+           bool_or(role = 'giveup' OR (role IN ('result', 'client', 'exec') AND gave_up_status)) AS caller_gave_up,
+           bool_or(has_retry OR (role <> 'response' AND role <> 'giveup' AND n > 1)) AS several_attempts,
+           bool_or(failed) AS failed
     FROM per_call GROUP BY call_id
 ),
 dispatch_pairs AS (
@@ -146,6 +154,7 @@ result_pairs AS (
       AND NOT c.is_async AND NOT t.is_async
       AND (coalesce(c.status, 'ok') NOT IN ('error', 'timeout', 'cancelled')
            OR (c.status = 'error' AND t.status = 'error'))
+      AND (c.last_result IS NULL OR t.last_result IS NULL OR {same_content(c.last_result, t.last_result)})
 ),
 responses AS (
     SELECT call_id, domain, max(end_ns) AS end_ns, arg_max(record_id, end_ns) AS record_id
@@ -167,32 +176,43 @@ response_pairs AS (
            hash('call', r.call_id)
     FROM responses r JOIN first_touch d ON d.call_id = r.call_id AND d.domain <> r.domain
 ),
-consumers AS (  -- per domain, the first model request whose input carries call X's result
-    SELECT call_id, domain, min(start_ns) AS start_ns, arg_min(record_id, start_ns) AS record_id
-    FROM (SELECT unnest(json_extract_string(input_messages, '$[*].tool_call_id')) AS call_id,
-                 rowid AS record_id, clock_domain AS domain, ts_raw_start AS start_ns
-          FROM record_store
-          WHERE kind = 'llm_call' AND input_messages IS NOT NULL
-            AND clock_domain IS NOT NULL AND ts_raw_start IS NOT NULL) q
+consumers AS (  -- per domain, the first model request whose input carries a tool message for call X
+    SELECT call_id, domain, min(start_ns) AS start_ns, arg_min(record_id, start_ns) AS record_id,
+           arg_min(content, start_ns) AS content
+    FROM (SELECT message ->> 'tool_call_id' AS call_id, message ->> 'content' AS content,
+                 record_id, domain, start_ns
+          FROM (SELECT unnest(json_extract(input_messages, '$[*]')) AS message,
+                       rowid AS record_id, clock_domain AS domain, ts_raw_start AS start_ns
+                FROM record_store
+                WHERE kind = 'llm_call' AND input_messages IS NOT NULL
+                  AND clock_domain IS NOT NULL AND ts_raw_start IS NOT NULL)) q
     ANTI JOIN ambiguous a ON q.call_id = a.call_id
     WHERE call_id IS NOT NULL
     GROUP BY call_id, domain
 ),
 delivered AS (  -- per domain, the earliest record showing call X's result exists
-    SELECT p.call_id, p.domain, min(p.last_end_ns) AS end_ns, arg_min(p.last_end_record, p.last_end_ns) AS record_id
+    SELECT p.call_id, p.domain, min(p.last_end_ns) AS end_ns, arg_min(p.last_end_record, p.last_end_ns) AS record_id,
+           arg_min(p.last_result, p.last_end_ns) AS result
     FROM per_call p JOIN call_flags f USING (call_id)
-    WHERE p.role = 'result' OR (p.role = 'server' AND NOT f.caller_gave_up AND NOT p.is_async)
+    WHERE p.role = 'result' OR (p.role = 'server' AND NOT p.is_async)
     GROUP BY p.call_id, p.domain
 ),
-consume_pairs AS (
+consume_pairs AS (  -- only where the request carries this result: never after a give-up or retry,
+    -- and, when both contents are known, only if they agree (a placeholder or a "timed out"
+    -- under the same id is not the result); unknown content counts only for a call with one outcome
     SELECT 'result<consuming-request' AS pair_kind,
            d.record_id, d.domain, d.end_ns, c.record_id, c.domain, c.start_ns,
            hash('call', d.call_id)
-    FROM delivered d JOIN consumers c ON c.call_id = d.call_id AND c.domain <> d.domain
+    FROM delivered d
+    JOIN consumers c ON c.call_id = d.call_id AND c.domain <> d.domain
+    JOIN call_flags f ON f.call_id = d.call_id
+    WHERE NOT f.caller_gave_up AND NOT f.several_attempts
+      AND CASE WHEN d.result IS NOT NULL AND c.content IS NOT NULL THEN {same_content(d.result, c.content)}
+               ELSE NOT f.failed END
 ),
 harness_span_events AS (  -- harness lines naming the span they were written in
     SELECT rowid AS record_id, clock_domain AS domain, kind, trace_id, span_id, tool_call_id, status,
-           ts_raw_start AS at_ns
+           ts_raw_start AS at_ns, result
     FROM record_store
     WHERE source_kind = 'harness' AND span_id IS NOT NULL AND clock_domain IS NOT NULL
       AND ts_raw_start IS NOT NULL
@@ -207,7 +227,7 @@ bad_calls AS (  -- calls whose end-side pairs are unsafe (caller gave up, or ret
 ),
 spans AS (
     SELECT rowid AS record_id, clock_domain AS domain, kind, trace_id, span_id, parent_span_id, tool_call_id,
-           coalesce(span_kind IN ('producer', 'consumer'), false) AS is_async, status,
+           coalesce(span_kind IN ('producer', 'consumer'), false) AS is_async, status, result,
            ts_raw_start AS start_ns, CASE WHEN ts_raw_end >= ts_raw_start THEN ts_raw_end END AS end_ns
     FROM record_store
     WHERE source_kind <> 'harness' AND kind <> 'log' AND span_id IS NOT NULL
@@ -243,7 +263,7 @@ nesting_pairs AS (
 harness_span_links AS (
     SELECT h.record_id, h.domain, h.kind, h.at_ns, h.span_id, h.tool_call_id,
            s.record_id AS span_record, s.domain AS span_domain, s.start_ns, s.end_ns,
-           s.status AS span_status, s.is_async AS span_is_async
+           s.status AS span_status, s.is_async AS span_is_async, h.result, s.result AS span_result
     FROM harness_span_events h
     JOIN spans s ON s.span_id = h.span_id AND s.domain <> h.domain
                 AND (h.trace_id IS NULL OR s.trace_id IS NULL OR s.trace_id = h.trace_id)
@@ -262,6 +282,7 @@ harness_span_pairs AS (
       AND NOT span_is_async
       AND coalesce(span_status, 'ok') NOT IN ('error', 'timeout', 'cancelled')
       AND span_id NOT IN (SELECT span_id FROM gave_up_spans)
+      AND (kind <> 'tool.result' OR result IS NULL OR span_result IS NULL OR {same_content(result, span_result)})
 ),
 call_pairs AS (  -- pairs found through tool-call ids; no two share an ordered record pair
     SELECT * FROM dispatch_pairs
@@ -273,27 +294,51 @@ span_pairs AS (  -- pairs found through span ids, minus those the call ids alrea
     SELECT s.* FROM (SELECT * FROM nesting_pairs UNION ALL SELECT * FROM harness_span_pairs) s
     ANTI JOIN call_pairs c ON s.earlier_record = c.earlier_record AND s.later_record = c.later_record
 ),
-pairs AS (  -- w_ns: the bound on offset[later_domain] - offset[earlier_domain]
+pairs AS MATERIALIZED (  -- w_ns: the bound on offset[later_domain] - offset[earlier_domain]
     SELECT *, later_ns::HUGEINT - earlier_ns + {granularity(earlier_ns)} + {granularity(later_ns)} AS w_ns
     FROM (SELECT * FROM call_pairs UNION ALL SELECT * FROM span_pairs)
     WHERE earlier_domain <> later_domain AND earlier_ns IS NOT NULL AND later_ns IS NOT NULL
 )
 """
-_PAIRS_SQL = _PAIRS_TEMPLATE.replace("{granularity(earlier_ns)}", _granularity("earlier_ns")).replace(
-    "{granularity(later_ns)}", _granularity("later_ns"))
+def _same_content(left: str, right: str) -> str:
+    """SQL: two texts carry the same tool result (re-serialized, re-quoted or wrapped is fine)."""
+    a, b = (f"regexp_replace(lower({col}), '[^a-z0-9]+', '', 'g')" for col in (left, right))
+    return (f"({a} = {b} OR (length({a}) >= 8 AND contains({b}, {a}))"
+            f" OR (length({b}) >= 8 AND contains({a}, {b})))")
 
+
+def _expand(template: str) -> str:
+    """Fill the template's ``{granularity(col)}`` and ``{same_content(a, b)}`` macros."""
+    template = re.sub(r"\{granularity\((\w+)\)\}", lambda m: _granularity(m.group(1)), template)
+    return re.sub(r"\{same_content\(([\w.]+), ([\w.]+)\)\}", lambda m: _same_content(m.group(1), m.group(2)),
+                  template)
+
+
+_PAIRS_SQL = _expand(_PAIRS_TEMPLATE)
+
+# Per ordered domain pair its KEEP_TIGHTEST tightest pairs one by one (the candidates for being
+# set aside), and per pair kind its tightest pair and count. Top-N aggregates, no sort of all pairs.
 _AGGREGATE_SQL = _PAIRS_SQL + """,
-tightest AS (
-    SELECT earlier_domain, later_domain, pair_kind, min(w_ns) AS w_ns, count(*) AS n,
-           arg_min(earlier_record, w_ns) AS earlier_row, arg_min(later_record, w_ns) AS later_row
-    FROM pairs
-    GROUP BY earlier_domain, later_domain, pair_kind
+per_kind AS MATERIALIZED (
+    SELECT earlier_domain, later_domain, pair_kind, count(*) AS n_kind,
+           arg_min({'w': w_ns, 'e': earlier_record, 'l': later_record, 'te': earlier_ns, 'tl': later_ns}, w_ns)
+               AS tightest
+    FROM pairs GROUP BY earlier_domain, later_domain, pair_kind
+),
+per_edge AS (
+    SELECT earlier_domain, later_domain, unnest(tightest) AS p
+    FROM (SELECT earlier_domain, later_domain,
+                 arg_min({'kind': pair_kind, 'w': w_ns, 'e': earlier_record, 'l': later_record,
+                          'te': earlier_ns, 'tl': later_ns}, w_ns, $keep) AS tightest
+          FROM pairs GROUP BY earlier_domain, later_domain)
 )
-SELECT t.earlier_domain, t.later_domain, t.pair_kind, t.w_ns, t.n, e.record_id, l.record_id
-FROM tightest t
-LEFT JOIN record_store e ON e.rowid = t.earlier_row
-LEFT JOIN record_store l ON l.rowid = t.later_row
-ORDER BY t.earlier_domain, t.later_domain, t.pair_kind
+SELECT earlier_domain, later_domain, pair_kind, n_kind, NULL AS w_ns, NULL AS e, NULL AS l, NULL AS te, NULL AS tl
+FROM per_kind
+UNION ALL
+SELECT earlier_domain, later_domain, pair_kind, NULL, tightest.w, tightest.e, tightest.l, tightest.te, tightest.tl
+FROM per_kind
+UNION ALL
+SELECT earlier_domain, later_domain, p.kind, NULL, p.w, p.e, p.l, p.te, p.tl FROM per_edge
 """
 
 # Per causal group and unordered domain pair (d1 < d2): bounds on offset[d2] - offset[d1],
@@ -353,15 +398,53 @@ class Extraction:
 
 
 def extract(con) -> Extraction:
-    """Read the clock domains and the aggregated cross-domain constraints from ``record_store``."""
+    """Read the clock domains and the cross-domain constraints from ``record_store``.
+
+    Records are carried as ``rowid``s (:func:`with_record_ids` turns the few that are reported
+    into record ids).
+    """
     domains = [
         Domain(name, int(records), frozenset(kinds or ()), int(harness), int(otlp))
         for name, records, harness, otlp, kinds in con.execute(_DOMAINS_SQL).fetchall()
     ]
     ex = Extraction(con, domains, [])
-    if len(domains) >= 2:
-        ex.constraints = [
-            Constraint(a, b, int(w), kind, earlier, later, int(n))
-            for a, b, kind, w, n, earlier, later in con.execute(_AGGREGATE_SQL).fetchall()
-        ]
+    if len(domains) < 2:
+        return ex
+    counts: dict[tuple[str, str, str], int] = {}
+    pairs: dict[tuple[str, str, str], dict[tuple, tuple]] = defaultdict(dict)
+    for a, b, kind, n_kind, w, earlier, later, earlier_ns, later_ns in con.execute(
+            _AGGREGATE_SQL, {"keep": KEEP_TIGHTEST}).fetchall():
+        if n_kind is not None:
+            counts[(a, b, kind)] = int(n_kind)
+        else:  # the tightest of a kind may also be among the edge's tightest: one entry per pair
+            pairs[(a, b, kind)][(int(w), earlier, later)] = (earlier_ns, later_ns)
+    for key in sorted(pairs):
+        a, b, kind = key
+        known = sorted(pairs[key].items(), key=lambda item: item[0][0])
+        for i, ((w, earlier, later), (earlier_ns, later_ns)) in enumerate(known):
+            rest = counts[key] - len(known) if i == len(known) - 1 else 0  # the last stands for the rest
+            ex.constraints.append(Constraint(a, b, w, kind, count=1 + rest, earlier_ns=earlier_ns,
+                                             later_ns=later_ns, earlier_row=earlier, later_row=later))
     return ex
+
+
+def with_record_ids(con, estimates: list[DomainEstimate]) -> list[DomainEstimate]:
+    """Fill ``earlier_record``/``later_record`` of the constraints the estimates report."""
+    reported = [c for e in estimates for c in (*e.upper_via, *e.lower_via, *e.set_aside_pairs)]
+    rows = sorted({r for c in reported for r in (c.earlier_row, c.later_row) if r is not None})
+    if not rows:
+        return estimates
+    ids: dict[int, str] = {}
+    for start in range(0, len(rows), 1000):
+        chunk = ", ".join(str(int(r)) for r in rows[start:start + 1000])
+        ids.update(con.execute(f"SELECT rowid, record_id FROM record_store WHERE rowid IN ({chunk})").fetchall())
+
+    def named(c: Constraint) -> Constraint:
+        return replace(c, earlier_record=ids.get(c.earlier_row, c.earlier_record),
+                       later_record=ids.get(c.later_row, c.later_record))
+
+    for e in estimates:
+        e.upper_via = tuple(map(named, e.upper_via))
+        e.lower_via = tuple(map(named, e.lower_via))
+        e.set_aside_pairs = tuple(map(named, e.set_aside_pairs))
+    return estimates

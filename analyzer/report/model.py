@@ -53,13 +53,13 @@ def clocks(store: Store) -> list[dict[str, Any]]:
         return None if ns is None else round(ns / 1e6, 3)
 
     rows = store.con.execute(
-        "SELECT domain, is_reference, offset_ns, lower_ns, upper_ns, constraints, consistent "
+        "SELECT domain, is_reference, offset_ns, lower_ns, upper_ns, constraints, consistent, set_aside "
         "FROM clock_domains ORDER BY NOT is_reference, domain"
     ).fetchall()
     return [
         {"domain": d, "reference": bool(ref), "offset_ms": ms(off) or 0.0, "lower_ms": ms(lo),
-         "upper_ms": ms(hi), "constraints": n or 0, "consistent": bool(ok)}
-        for d, ref, off, lo, hi, n, ok in rows
+         "upper_ms": ms(hi), "constraints": n or 0, "consistent": bool(ok), "set_aside": aside or 0}
+        for d, ref, off, lo, hi, n, ok, aside in rows
     ]
 
 

@@ -127,7 +127,7 @@ def _trace_excerpt(finding: dict[str, Any], context: ReportContext | None, trace
 def clock_table(clocks: list[dict[str, Any]], methods: dict[str, str] | None = None) -> Table:
     """The clock domains as a table; `methods` adds how each offset was estimated."""
     table = Table(title="Clock domains (aligned = raw − offset)", title_justify="left")
-    columns = ["domain", "offset ms", "bounds ms", "constraints", "consistent"] + (["method"] if methods else [])
+    columns = ["domain", "offset ms", "bounds ms", "constraints", "set aside", "consistent"] + (["method"] if methods else [])
     for column in columns:
         table.add_column(column, justify="left" if column in ("domain", "method") else "right")
     for clock in clocks:
@@ -135,7 +135,7 @@ def clock_table(clocks: list[dict[str, Any]], methods: dict[str, str] | None = N
                   "unanchored" if clock["lower_ms"] is None and clock["upper_ms"] is None else
                   f"[{_ms(clock['lower_ms'], '-∞')}, {_ms(clock['upper_ms'], '+∞')}]")
         cells = [Text(inert(clock["domain"])), f"{clock['offset_ms']:+.1f}", Text(bounds), str(clock["constraints"]),
-                 "yes" if clock["consistent"] else Text("NO", style="bold red")]
+                 str(clock.get("set_aside", 0)), "yes" if clock["consistent"] else Text("NO", style="bold red")]
         if methods:
             cells.append(Text(inert(methods.get(clock["domain"]) or "")))
         table.add_row(*cells)
