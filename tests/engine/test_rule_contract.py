@@ -1,6 +1,7 @@
 """The contract every shipped rule meets (parametrized over load_rules(), so rules are picked up
 as they land): documentation, options, portable SQL, the finding columns on an empty store,
-two layers of evidence for cross-layer rules, and no finding on clean or near-miss inputs."""
+two layers of evidence for cross-layer rules, no finding on near misses, and none beyond the
+staged incidents on the ingest and clock fixtures."""
 
 from __future__ import annotations
 
@@ -20,13 +21,20 @@ RULES = load_rules()
 BY_CODE = {rule.code: rule for rule in RULES}
 RULE_FIXTURES = FIXTURES / "rules"
 TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)")
-# Inputs made without any planted incident: no rule may fire on them, except where a finding is
-# the truth of the input (named here with the reason).
-CLEAN_INPUTS = ["multisource", "openai_agents", "otlp-encodings", "harness/gateway.jsonl"]
-EXPECTED_ON_CLEAN = {
-    # The scenario's tool service runs 1.9 s ahead of the gateway by construction (truth.json):
-    # beyond SEAM010's default 1 s tolerance, so that domain is a true SEAM010 finding.
-    "multisource": {"SEAM010"},
+# Inputs made for the ingest and clock tests: no rule may fire on them beyond the incidents
+# their generators stage on purpose (named here with where they are staged).
+KNOWN_INPUTS = {
+    # generate_multisource.py: "one timeout race (attempt 1 times out at the gateway, the tool
+    # keeps running ...)"; and the tool service runs 1.9 s ahead of the gateway (truth.json),
+    # beyond SEAM010's default 1 s tolerance.
+    "multisource": {"SEAM002", "SEAM010"},
+    # generate_openai_agents.py s2_tool_none: get_tracking returns None and the scripted model
+    # answers with an invented carrier, tracking number and time.
+    "openai_agents": {"SEAM001"},
+    # generate_demo.py otlp-encodings: refund_order raises ModelRetry("reason is required") and
+    # the model's second call adds a reason.
+    "otlp-encodings": {"SEAM003"},
+    "harness/gateway.jsonl": set(),
 }
 
 
@@ -98,10 +106,10 @@ def test_no_finding_of_its_own_code_on_a_near_miss(case):
     assert findings == [], f"{code} fired on its near miss {folder.name}: {[f['message'] for f in findings]}"
 
 
-@pytest.mark.parametrize("name", CLEAN_INPUTS)
-def test_no_finding_on_clean_inputs(name):
+@pytest.mark.parametrize("name", list(KNOWN_INPUTS))
+def test_no_finding_beyond_the_staged_incidents(name):
     findings = _findings(FIXTURES / name, RULES)
-    unexpected = [f for f in findings if f["code"] not in EXPECTED_ON_CLEAN.get(name, set())]
+    unexpected = [f for f in findings if f["code"] not in KNOWN_INPUTS[name]]
     assert unexpected == [], [(f["code"], f["message"]) for f in unexpected]
 
 
