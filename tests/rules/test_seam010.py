@@ -3,6 +3,7 @@ inputs and real data."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -81,3 +82,33 @@ def test_no_finding_in_other_fixtures(name):
 def test_no_finding_in_real_traces(realdata):
     # unanchored domains of single-process traces have offset 0; no date claims or schedules
     assert findings(realdata) == []
+
+
+# (model text on 2026-11-27, claimed date or None when it is no claim about today)
+PHRASINGS = [
+    ("Today is 2026-02-13.", "2026-02-13"),
+    ("Sure! Today's date is 13 February 2026, a Friday.", "2026-02-13"),
+    ("The current date is Feb. 13th, 2026; the report covers last week.", "2026-02-13"),
+    ("As of today, February 13, 2026, the account has 4 open tickets.", "2026-02-13"),
+    ("As of today (2025-11-27) the plan is active.", "2025-11-27"),
+    ("It is now March 2 and the invoice is overdue.", "2027-03-02"),  # a year-less date: the nearest year
+    ("Today is 02/13/2026.", "2026-02-13"),
+    ("Today is 13.02.2026.", "2026-02-13"),
+    ("Today is 11/27/2026, a Friday.", None),
+    ("Today is 27/11/2026.", None),
+    ("TODAY IS FRIDAY, THE 13TH OF FEBRUARY 2026.", "2026-02-13"),
+    ("Today is November 27, 2026. Nothing else changed.", None),
+    ("Today is November 26, so the batch ran overnight.", None),  # within a day: a time zone
+    ("The contract was signed on February 13, 2019 and renewed on March 1, 2024.", None),
+    ('The memo of 13 February 2019 opens with "Today is February 13, 2019, and we start over."', None),
+    ("The deadline is February 13, 2027; as of today, the 2019-03-05 audit still applies.", None),
+    ("Today is a good day to review the 2019-03-05 audit.", None),
+]
+
+
+def test_date_claims_in_model_text(tmp_path):
+    lines = [{"ts": "2026-11-27T09:00:00.000173Z", "event": "model.response", "session_id": f"s{i}",
+              "agent": "summary", "text": text} for i, (text, _) in enumerate(PHRASINGS)]
+    (tmp_path / "gateway.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    claimed = {f["session"]: f["subject"] for f in findings(tmp_path)}
+    assert claimed == {f"s{i}": date for i, (_, date) in enumerate(PHRASINGS) if date}
