@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from analyzer.engine.registry import load_rules, select
@@ -84,3 +86,17 @@ def test_no_deadlock_in_other_fixtures(name):
 
 def test_no_deadlock_in_real_traces(realdata):
     assert findings(realdata) == []
+
+
+@pytest.mark.parametrize(("first_waits_on", "cycle"), [
+    ("approvals:billing", "approvals:billing -> billing -> support -> approvals:billing"),
+    ("reply:billing", "billing -> support -> reply:billing -> billing"),
+])
+def test_a_waited_on_name_is_served_by_the_agent_it_ends_with(tmp_path, first_waits_on, cycle):
+    events = [("09:00:00", "session.open", "support", None), ("09:00:01", "wait.start", "support", first_waits_on),
+              ("09:00:02", "wait.start", "billing", "agent:support"), ("09:05:00", "session.close", "support", None)]
+    lines = [{"ts": f"2026-11-27T{ts}.000173Z", "event": event, "session_id": "conv-5", "agent": agent,
+              "waiting_for": waiting_for} for ts, event, agent, waiting_for in events]
+    (tmp_path / "gateway.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (finding,) = findings(tmp_path)
+    assert finding["subject"] == cycle and "298.0 s, until the session ended" in finding["message"]
