@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import orjson
 
@@ -41,10 +41,13 @@ def read_failure(exc: BaseException) -> tuple[str | None, str] | None:
     return None
 
 
-def json_lines(src: SourceFile, sink: RecordSink) -> Iterator[tuple[int, Any]]:
-    """(line number, value) of each non-blank line; a malformed line is reported and skipped."""
+def json_lines(
+    src: SourceFile, sink: RecordSink, loads: Callable[[bytes], Any] = orjson.loads
+) -> Iterator[tuple[int, Any]]:
+    """(line number, value) of each non-blank line; a malformed line is reported and skipped.
+    `loads` may be the stdlib's where integers wider than 64 bits must stay exact."""
     for number, line in iter_lines(src):
         try:
-            yield number, orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
+            yield number, loads(line)
+        except (ValueError, RecursionError) as exc:  # orjson's and json's decode errors are ValueErrors
             sink.problem(f"line {number}", f"malformed JSON: {exc}")

@@ -16,6 +16,8 @@ ANY_AGENT = "any-agent"
 MLFLOW = "MLflow tracing"
 LOGFIRE = "Logfire / pydantic-ai"
 BEEAI = "BeeAI"
+OPENLIT = "OpenLIT"
+SEMANTIC_KERNEL = "Semantic Kernel"
 
 Key = tuple[str, str, str]  # (attribute key, decoder, conventions)
 
@@ -42,7 +44,9 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
         ("ai.toolCall.args", "payload", VERCEL),
         ("ai.toolCall.input", "payload", VERCEL),
         ("traceloop.entity.input", "payload", TRACELOOP),
-        ("gen_ai.tool.args", "python_or_json", ANY_AGENT),
+        ("gen_ai.tool.args", "python_or_json", f"{ANY_AGENT}; {OPENLIT}"),
+        ("gen_ai.tool.input", "payload", OPENLIT),
+        ("gen_ai.tool.parameters", "payload", OPENLIT),
         ("mlflow.spanInputs", "payload", MLFLOW),
         ("input", "payload", "flat GenAI attribute maps"),
     ),
@@ -56,6 +60,8 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
         ("traceloop.entity.output", "payload", TRACELOOP),
         ("genai.output", "payload", ANY_AGENT),
         ("gen_ai.output", "payload", ANY_AGENT),
+        ("gen_ai.tool.output", "payload", OPENLIT),
+        ("gen_ai.tool.result", "payload", OPENLIT),
         ("mlflow.spanOutputs", "payload", MLFLOW),
         ("output", "payload", "flat GenAI attribute maps"),
     ),
@@ -68,6 +74,7 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
         ("ai.prompt.messages", "messages", VERCEL),
         ("ai.prompt", "vercel_prompt", VERCEL),
         ("mlflow.spanInputs", "messages", MLFLOW),
+        ("request_data", "messages", LOGFIRE),
         ("input.value", "genai_messages", OPENINFERENCE),
     ),
     "llm_call.output_messages": (
@@ -77,6 +84,8 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
         ("gen_ai.completion", "genai_messages", GENAI_OLD),
         ("gcp.vertex.agent.llm_response", "messages", ADK),
         ("ai.response.toolCalls", "tool_calls", VERCEL),
+        ("gen_ai.response.tool_calls", "tool_calls", OPENLIT),
+        ("response_data", "messages", LOGFIRE),
         ("genai.output", "messages", ANY_AGENT),
         ("gen_ai.output", "messages", ANY_AGENT),
         ("mlflow.spanOutputs", "messages", MLFLOW),
@@ -95,6 +104,7 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
     "llm_call.input_tokens": (
         ("gen_ai.usage.input_tokens", "int", GENAI),
         ("gen_ai.usage.prompt_tokens", "int", GENAI_OLD),
+        ("gen_ai.response.prompt_tokens", "int", SEMANTIC_KERNEL),
         ("llm.token_count.prompt", "int", OPENINFERENCE),
         ("ai.usage.inputTokens", "int", VERCEL),
         ("ai.usage.promptTokens", "int", VERCEL),
@@ -102,6 +112,7 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
     "llm_call.output_tokens": (
         ("gen_ai.usage.output_tokens", "int", GENAI),
         ("gen_ai.usage.completion_tokens", "int", GENAI_OLD),
+        ("gen_ai.response.completion_tokens", "int", SEMANTIC_KERNEL),
         ("llm.token_count.completion", "int", OPENINFERENCE),
         ("ai.usage.outputTokens", "int", VERCEL),
         ("ai.usage.completionTokens", "int", VERCEL),
