@@ -238,7 +238,10 @@ child_parent AS (
            c.tool_call_id AS child_call_id, c.start_ns AS child_start_ns, c.end_ns AS child_end_ns,
            p.record_id AS parent_record, p.domain AS parent_domain, p.span_id AS parent_span_id,
            p.tool_call_id AS parent_call_id, p.start_ns AS parent_start_ns, p.end_ns AS parent_end_ns,
-           p.status AS parent_status
+           p.status AS parent_status,
+           -- a caller that returned something other than its tool's result did not wait for it
+           c.tool_call_id = p.tool_call_id AND c.result IS NOT NULL AND p.result IS NOT NULL
+               AND NOT {same_content(c.result, p.result)} AS parent_returned_other
     FROM spans c JOIN spans p
       ON c.trace_id = p.trace_id AND c.parent_span_id = p.span_id AND c.domain <> p.domain
     WHERE c.parent_span_id IS NOT NULL AND NOT c.is_async AND NOT p.is_async
@@ -257,6 +260,7 @@ nesting_pairs AS (
     ANTI JOIN bad_calls b1 ON cp.parent_call_id = b1.call_id
     ANTI JOIN bad_calls b2 ON cp.child_call_id = b2.call_id
     WHERE coalesce(parent_status, 'ok') NOT IN ('error', 'timeout', 'cancelled')
+      AND NOT coalesce(parent_returned_other, false)
       AND parent_span_id NOT IN (SELECT span_id FROM gave_up_spans)
       AND child_span_id NOT IN (SELECT span_id FROM gave_up_spans)
 ),

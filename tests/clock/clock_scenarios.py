@@ -141,3 +141,92 @@ def build_scenario(store: Store, *, calls: int = 20, tools_offsets=None, races=(
             store.harness(HARNESS, "tool.result", result, status="ok", **in_client)
     store.harness(HARNESS, "session.close", BASE_NS + calls * 3 * SECOND + SECOND, session_own="s1")
     store.load()
+
+
+SEARCH = "search-svc"
+SIDECAR = "sidecar.jsonl"
+INCIDENT_OFFSETS = {**TRUE_OFFSETS, SEARCH: -1300 * MS, SIDECAR: 2600 * MS}
+
+
+def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeholders=(), late_after_close=(),
+                    tools_offsets=None, mislabelled=()) -> None:
+    """A gateway session behind which an agent calls two tool services, with planted incidents.
+
+    Like :func:`build_scenario`, plus: even calls go to ``search-svc`` (-1.3 s), odd ones to
+    ``tools-svc`` (+1.9 s, or ``tools_offsets[i]``); a ``sidecar.jsonl`` harness without clock
+    label (+2.6 s) logs a line at the start and one at the end of every tool SERVER span; after each call the agent sends
+    its next model request (an ``llm_call`` carrying the tool message), which the gateway logs
+    inside that span. Incidents, by call index:
+    ``agent_timeouts``: the agent gives up at its own 2 s timeout (client span error
+    ``TimeoutError``) and tells the model "timed out"; the tool runs on, and the gateway logs its
+    real result 650 ms after that next request. ``placeholders``: the agent's framework drops the
+    result and answers with a placeholder under the same id (client span ok, result = the
+    placeholder) before the tool finished. ``late_after_close``: the result arrives after the
+    session closed. ``mislabelled``: the tool span carries the id of the call 7 later.
+    """
+    store.offsets.update(INCIDENT_OFFSETS)
+    store.harness(HARNESS, "session.open", BASE_NS - SECOND, session_own="s1")
+    close_at = BASE_NS + calls * 3 * SECOND
+    for i in range(calls):
+        tool_domain = SEARCH if i % 2 == 0 else TOOLS
+        if tools_offsets is not None:
+            store.offsets[TOOLS] = tools_offsets[i]
+        cid = f"call_{i:04d}"
+        trace = f"{i + 1:032x}"
+        result = {"call": i, "rows": [i, i + 1], "note": f"answer number {i}"}
+        t0 = BASE_NS + i * 3 * SECOND + lat(0, 5)
+        gen_end = t0 + 800 * MS + lat(0, 50)
+        client_start = gen_end + lat(0.3, 1.0)
+        dispatch = client_start + lat(0.2, 0.8)
+        server_start = dispatch + lat(0.5, 1.5)
+        server_end = server_start + lat(50, 300)
+        result_at = server_end + lat(0.3, 0.9)
+        client_end = result_at + lat(0.2, 0.7)
+        client_status, client_error, client_result = "ok", None, json.dumps(result)
+        told_model = json.dumps(result, indent=1)  # re-serialized: still the same content
+        if i in agent_timeouts or i in placeholders:
+            if i in agent_timeouts:
+                client_end = dispatch + 2000 * MS + lat(0.1, 0.2)
+                client_status, client_error, client_result = "error", "TimeoutError", None
+                told_model = '{"error": "timed out"}'
+            else:
+                client_end = dispatch + 300 * MS + lat(0.1, 0.2)
+                client_result = told_model = "The tool call was interrupted before it returned."
+            next_request = client_end + lat(1, 3)
+            result_at = next_request + 650 * MS
+            server_end = result_at - lat(0.3, 0.9)
+        else:
+            next_request = client_end + lat(1, 3)
+        if i in late_after_close:
+            result_at = close_at + 5 * SECOND
+            server_end = result_at - lat(0.3, 0.9)
+            client_end = server_end + 2 * MS  # the caller waited (async harness, not the agent)
+            next_request = client_end + lat(1, 3)
+        request_end = next_request + lat(150, 250)
+        run_end = max(result_at, request_end) + 4 * MS
+
+        run = store.span(AGENT, "agent_run", t0, run_end, trace_id=trace, span_kind="internal")
+        store.span(FRAMEWORK, "llm_call", t0 + 2 * MS, gen_end, source_kind="framework", trace_id=trace,
+                   parent_span_id=run["span_id"], requested_tool_calls=[{"id": cid, "name": "lookup", "arguments": "{}"}])
+        client = store.span(AGENT, "tool_call", client_start, client_end, trace_id=trace, span_kind="client",
+                            parent_span_id=run["span_id"], tool_call_id=cid, tool_name="lookup",
+                            status=client_status, error_type=client_error, result=client_result)
+        in_client = {"session_own": "s1", "tool_call_id": cid, "trace_id": trace, "span_id": client["span_id"]}
+        store.harness(HARNESS, "tool.dispatch", dispatch, tool_name="lookup", **in_client)
+        server_id = f"call_{i + 7:04d}" if i in mislabelled else cid
+        server = store.span(tool_domain, "tool_server", server_start, server_end, trace_id=trace, span_kind="server",
+                            parent_span_id=client["span_id"], tool_call_id=server_id, tool_name="lookup",
+                            status="ok", result=json.dumps(result))
+        for event, at in (("tool.start", server_start + lat(0.1, 0.4)), ("tool.end", server_end - lat(0.1, 0.4))):
+            store.harness(SIDECAR, event, at, session_own="s1", trace_id=trace, span_id=server["span_id"])
+        store.harness(HARNESS, "tool.result", result_at, status="ok", result=json.dumps(result), **in_client)
+        messages = [{"role": "assistant", "tool_calls": [{"id": cid, "name": "lookup", "arguments": "{}"}]},
+                    {"role": "tool", "tool_call_id": cid, "content": told_model}]
+        request = store.span(AGENT, "llm_call", next_request, request_end, trace_id=trace, span_kind="client",
+                             parent_span_id=run["span_id"], input_messages=json.dumps(messages))
+        store.harness(HARNESS, "model.request", next_request + lat(0.2, 0.6), session_own="s1", trace_id=trace,
+                      span_id=request["span_id"])
+        store.harness(HARNESS, "model.response", request_end - lat(0.2, 0.6), session_own="s1", trace_id=trace,
+                      span_id=request["span_id"])
+    store.harness(HARNESS, "session.close", close_at, session_own="s1")
+    store.load()
