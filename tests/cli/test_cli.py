@@ -70,3 +70,19 @@ def test_untrusted_content_is_shown_literally(tmp_path):
     assert "\x1b" not in result.stdout
     flat = result.stdout.replace("\n", "").replace("│", "").replace(" ", "")
     assert "\\x1b[31mevil[bold]x[blink].txt" in flat
+
+
+def test_rules_lists_every_shipped_rule_and_explain_renders_each():
+    from analyzer.engine.registry import load_rules
+
+    shipped = load_rules()
+    listing = run_cli("rules", "--format", "json")
+    assert listing.returncode == 0
+    assert [r["code"] for r in json.loads(listing.stdout)] == [r.code for r in shipped]
+    for rule in shipped[:3]:
+        result = run_cli("explain", rule.code)
+        assert result.returncode == 0, result.stderr
+        for title in ("What it does", "Why is this bad?", "Example", "How to fix"):
+            assert title in result.stdout
+        for option in rule.options:
+            assert option in result.stdout
