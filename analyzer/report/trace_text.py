@@ -43,11 +43,11 @@ def row_line(row: TraceRow, marker: str = " ") -> Text:
     (one character) flags it, e.g. as evidence."""
     offset = "" if row.offset_ns is None else f"+{row.offset_ns / 1e9:.3f}s"
     line = Text(f"{marker}{offset:>9} ", style="bold" if marker.strip() else "")
-    line.append(f"{row.layer:<8}", style=LAYER_STYLE.get(row.layer, "dim"))
+    line.append(f"{inert(row.layer):<8}", style=LAYER_STYLE.get(row.layer, "dim"))
     line.append("  " * row.depth + inert(row.name, 60))
     line.append(f"  {_duration(row.duration_ns)}")
     if row.status and row.status != "unset":
-        line.append(f"  {row.status}", style=STATUS_STYLE.get(row.status, ""))
+        line.append(f"  {inert(row.status, 20)}", style=STATUS_STYLE.get(row.status, ""))
     if row.detail:
         line.append("  " + inert(row.detail), style="dim")
     return line

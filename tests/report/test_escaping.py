@@ -94,3 +94,17 @@ def test_every_format_writes_to_a_file(demo_report, tmp_path):
         with open(target, "w", encoding="utf-8") as out:
             formats.write(name, report, context, out)
         assert target.stat().st_size > 0
+
+
+def test_trace_rows_show_hostile_fields_literally():
+    from analyzer.report import trace_text
+    from analyzer.report.session_trace import TraceRow
+
+    row = TraceRow(record_id="r", step=1, depth=1, offset_ns=5_000_000, duration_ns=None, layer="harness\x1b[2J",
+                   kind="tool.result", name="[red]tool[/red]\x1b]8;;http://x\x07", status="ok\x1b[5m",
+                   detail="→ \x1b[31m{}", source="f:1", clock_domain=None)
+    out = io.StringIO()
+    stdout_console(file=out).print(trace_text.row_line(row, "▶"))
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "[red]tool[/red]\\x1b]8;;http://x\\x07" in text and "ok\\x1b[5m" in text and "harness\\x1b[2J" in text
