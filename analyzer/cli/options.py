@@ -33,7 +33,8 @@ class Severity(str, Enum):
 Paths = Annotated[list[Path], typer.Argument(help="Trace and log files or directories (walked recursively).", show_default=False)]
 OptionalPaths = Annotated[Optional[list[Path]], typer.Argument(help="Trace and log files or directories (walked recursively).", show_default=False)]
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="DuckDB store file (default: in memory).")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (errors still go to stderr).")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Also list each file read, its format and record count.")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
 FailOnOption = Annotated[
     Optional[Severity],
