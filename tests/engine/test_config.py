@@ -155,3 +155,17 @@ def test_an_unknown_code_on_the_command_line_is_an_error():
 
 def test_split_codes():
     assert split_codes(["seam001, SEAM002", "SEAM001", ""]) == ["SEAM001", "SEAM002"]
+
+
+def test_side_effecting_tools_feeds_the_shipped_rule_option(tmp_path):
+    """`side-effecting-tools` and SEAM006's `side_effecting_globs` are coordinated by name."""
+    from analyzer.engine.config import SIDE_EFFECTING
+    from analyzer.engine.registry import load_rules
+
+    shipped = {rule.code: rule for rule in load_rules()}
+    code, option = SIDE_EFFECTING
+    if code not in shipped:
+        pytest.skip(f"{code} is not shipped yet")
+    assert isinstance(shipped[code].options[option].default, list)
+    path = write(tmp_path / "seamscan.toml", "side-effecting-tools = ['wire_money']\n")
+    assert load_config(path, list(shipped.values())).rule_options == {code: {option: ["wire_money"]}}
