@@ -74,6 +74,14 @@ def test_retry_dispatched_while_attempt_one_still_ran():
     assert {"harness", "tool"} <= layers(finding)
 
 
+def test_late_result_seen_only_by_the_gateway():
+    (finding,) = findings(CASES / "fire-late-harness-result")
+    assert (finding["session"], finding["subject"]) == ("conv-7001", "render_report")
+    assert finding["message"] == "harness gave up on render_report after 6.0 s; the tool finished 0.5 s later"
+    assert finding["evidence"][-1]["what"] == "late tool.result (ok) for render_report"
+    assert layers(finding) == {"harness", "model"}
+
+
 def test_race_visible_only_on_the_aligned_clock():
     give_up_raw, tool_end_raw, give_up, tool_end = raw_and_aligned(CASES / "fire-aligned-only", "render_report")
     assert tool_end_raw < give_up_raw - 2_000_000_000  # raw: the tool "ended" 2.2 s before the timeout
