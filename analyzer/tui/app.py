@@ -48,10 +48,13 @@ class SeamscanApp(App[None]):
         self.store = store
         self.findings_loader = findings_loader
         self.findings: list[dict[str, Any]] | None = None
+        self.rule_run_failed = False
         self.findings_ready: Signal[list[dict[str, Any]]] = Signal(self, "findings_ready")
 
     def on_mount(self) -> None:
-        self.load_findings()
+        # After the first paint: the rule run's Python helpers would otherwise hold the GIL
+        # while the first screen is being drawn.
+        self.call_after_refresh(self.load_findings)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="rules")
     def load_findings(self) -> None:
@@ -64,8 +67,13 @@ class SeamscanApp(App[None]):
         self.findings_ready.publish(message.findings)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            self.push_screen(error_modal(event.worker))
+        if event.state is not WorkerState.ERROR:
+            return
+        self.push_screen(error_modal(event.worker))
+        if event.worker.name == "rules":
+            self.rule_run_failed = True
+            self.findings = []
+            self.findings_ready.publish([])
 
     def open_finding(self, finding: dict[str, Any]) -> None:
         """The finding's session with its evidence; a dataset-level finding opens the session of

@@ -67,7 +67,9 @@ class FindingsScreen(DataScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#rules", DataTable).add_columns("rule", "count")
+        rules = self.query_one("#rules", DataTable)
+        rules.add_column("rule", width=8)
+        rules.add_column("count", width=6)
         self.query_one("#findings", DataTable).add_columns("code", "severity", "session", "subject", "message")
         self.query_one("#findings", DataTable).focus()
         self.app.findings_ready.subscribe(self, self.show_findings)
@@ -109,7 +111,9 @@ class FindingsScreen(DataScreen):
         if text:
             status.append(" · text: ")
             status.append(cells.literal(text, 40))
-        if not self.findings:
+        if self.app.rule_run_failed:
+            status.append(" · the rule run failed (see the error)", style="bold red")
+        elif not self.findings:
             status.append(" · no rule fired on this input", style="dim")
         self.query_one("#findings-status", Static).update(status)
         self.query_one("#finding-preview", Static).update(Text(""))

@@ -76,10 +76,15 @@ def findings(race_finding, clock_finding) -> list[dict[str, Any]]:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait until every worker has posted its result and the handlers have run."""
+    """Wait until the rule run has delivered and every worker has posted its result and the
+    handlers have run (the rule run starts only after the first paint)."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    for _ in range(500):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if pilot.app.findings is not None and not any(w.is_running for w in pilot.app.workers):
+            return
+    raise TimeoutError("the app's workers did not finish")
 
 
 def shown(widget: Static) -> str:
