@@ -65,6 +65,13 @@ def test_agent_side_timeout_linked_by_trace_context_only():
     assert sources == {"agent.otlp.jsonl", "tools.otlp.pb"}
 
 
+def test_agent_cancel_with_an_http_client_span_between_the_sides():
+    (finding,) = findings(CASES / "fire-agent-cancel-http-client")
+    assert (finding["session"], finding["subject"]) == ("conv-7001", "render_report")
+    assert finding["message"] == "agent cancelled render_report after 3.5 s; the tool finished 0.8 s later"
+    assert layers(finding) == {"model", "tool"}
+
+
 def test_retry_dispatched_while_attempt_one_still_ran():
     (finding,) = findings(CASES / "fire-retry-overlap")
     assert (finding["session"], finding["subject"]) == ("conv-7002", "search_flights")
