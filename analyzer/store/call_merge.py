@@ -6,7 +6,8 @@
   event spans), the copies are merged into one record. The kept record takes every column it
   lacks from the others, and their identity and raw attributes under `attrs."seamscan.merged"`;
   their children and log records move to it.
-- GenAI events as log records lend their content to their span where the span has none.
+- GenAI events as log records lend their messages to their span where the span has none; a
+  model call still without text takes it from its output messages.
 
 Both are plain SQL over the whole table, so they also work across files and stay vectorized."""
 
@@ -119,19 +120,34 @@ def _lend_sql() -> str:
     )
     return f"""UPDATE record_store r SET
     {fills},
-    system_instructions = coalesce(r.system_instructions, e.system_instructions),
-    text = CASE WHEN r.kind = 'llm_call' THEN coalesce(r.text, e.output_text) ELSE r.text END
+    system_instructions = coalesce(r.system_instructions, e.system_instructions)
 FROM (
     SELECT trace_id, span_id,
         {aggregates},
-        first(system_instructions ORDER BY seq) FILTER (WHERE system_instructions IS NOT NULL) AS system_instructions,
-        string_agg(text, chr(10) ORDER BY seq) FILTER (WHERE output_messages IS NOT NULL) AS output_text
+        first(system_instructions ORDER BY seq) FILTER (WHERE system_instructions IS NOT NULL) AS system_instructions
     FROM record_store
     WHERE kind = 'log' AND span_id IS NOT NULL
       AND (input_messages IS NOT NULL OR output_messages IS NOT NULL OR system_instructions IS NOT NULL)
     GROUP BY trace_id, span_id
 ) e
 WHERE r.kind <> 'log' AND r.trace_id = e.trace_id AND r.span_id = e.span_id"""
+
+
+# a model call's text: what its output messages say, when nothing gave it text directly
+_TEXT_FROM_OUTPUT_SQL = """UPDATE record_store r SET text = x.text
+FROM (
+    SELECT record_id, string_agg(message ->> 'content', chr(10) ORDER BY position) AS text
+    FROM (
+        SELECT record_id, unnest(output_messages::JSON[]) AS message,
+               generate_subscripts(output_messages::JSON[], 1) AS position
+        FROM record_store
+        WHERE kind = 'llm_call' AND text IS NULL AND output_messages IS NOT NULL
+    )
+    WHERE coalesce(message ->> 'role', 'assistant') NOT IN ('tool', 'system', 'user')
+      AND message ->> 'content' IS NOT NULL AND message ->> 'content' <> ''
+    GROUP BY record_id
+) x
+WHERE r.record_id = x.record_id"""
 
 
 def merge_calls_and_lend_events(con: duckdb.DuckDBPyConnection) -> None:
@@ -143,3 +159,4 @@ def merge_calls_and_lend_events(con: duckdb.DuckDBPyConnection) -> None:
     else:
         con.execute("DROP TABLE _call_merge")
     con.execute(_lend_sql())
+    con.execute(_TEXT_FROM_OUTPUT_SQL)

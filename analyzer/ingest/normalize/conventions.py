@@ -51,7 +51,7 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
         ("input", "payload", "flat GenAI attribute maps"),
     ),
     "tool_call.result": (
-        ("gen_ai.tool.call.result", "payload", GENAI),
+        ("gen_ai.tool.call.result", "tool_result", GENAI),
         ("gcp.vertex.agent.tool_response", "payload", ADK),
         ("tool_response", "payload", LOGFIRE),
         ("output.value", "payload", OPENINFERENCE),
@@ -175,6 +175,8 @@ MODEL_OPERATIONS = {"chat", "text_completion", "generate_content", "completion",
 EMBEDDING_OPERATIONS = {"embeddings"}
 AGENT_OPERATIONS = {"invoke_agent", "create_agent", "invoke_workflow"}
 TOOL_OPERATIONS = {"execute_tool"}
+# a named operation that is none of the above is no model call, whatever else the span says
+STEP_OPERATIONS = {"execute_event_loop_cycle"}  # Strands: one turn of the agent loop
 OPENINFERENCE_KINDS = {
     "LLM": ("llm_call", "model"),
     "EMBEDDING": ("embedding", "model"),

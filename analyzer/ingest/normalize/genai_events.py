@@ -103,7 +103,7 @@ def call_fields(kind: str, events: list[tuple[str, Any, dict[str, Any]]]) -> dic
         "input_messages": json_text(inputs or None),
         "output_messages": json_text(outputs or None),
         "system_instructions": read["system"] or system_text(inputs),
-        "text": messages_text(outputs) or _tool_text(outputs),
+        "text": messages_text(outputs),
         "requested_tool_calls": json_text(requested_calls(outputs)),
     }
 

@@ -19,6 +19,7 @@ from analyzer.ingest.normalize.conventions import (
     OPENINFERENCE_KINDS,
     PLACEHOLDER_IDS,
     SESSION_RANKS,
+    STEP_OPERATIONS,
     TOOL_OPERATIONS,
     TRACELOOP_KINDS,
 )
@@ -103,8 +104,9 @@ def _genai_messages(value: Any) -> list[dict[str, Any]] | None:
                 calls.append({"id": part.get("id"), "name": part.get("name"),
                               "arguments": json_text(part.get("arguments"))})
             elif kind == "tool_call_response":
+                response = part.get("response", part.get("result"))
                 out["tool_call_id"] = part.get("id")
-                out["content"] = json_text(part.get("response", part.get("result")))
+                out["content"] = _blocks_text(response) or json_text(response)
             elif "content" in part:
                 texts.append(json_text(part.get("content")))
         if texts:
@@ -227,6 +229,13 @@ def payload_text(value: Any) -> str | None:
     return json_text(value)
 
 
+def _blocks_text(value: Any) -> str | None:
+    from analyzer.ingest.normalize.messages import block_list
+
+    blocks = block_list(value)
+    return _content_text(blocks) if blocks is not None else None
+
+
 def _gemini_request(value: Any) -> Any:
     request = _loads(value)
     return request.get("contents") if isinstance(request, dict) else None
@@ -273,6 +282,8 @@ def _decode(decoder: str, value: Any, attrs: dict[str, Any], key: str) -> Any:
         return None if text in PLACEHOLDER_IDS else text
     if decoder == "payload":
         return payload_text(value)
+    if decoder == "tool_result":  # content blocks (Strands) as their text, else the payload
+        return _blocks_text(value) or payload_text(value)
     if decoder == "python_or_json":
         return payload_text(_python_or_json(value))
     if decoder == "int":
@@ -329,6 +340,8 @@ def classify(attrs: dict[str, Any], name: str) -> tuple[str, str, str | None]:
                 return found[0], found[1], operation or (value.lower() if key != "ai.operationId" else value)
     if "gen_ai.tool.name" in attrs or "ai.toolCall.name" in attrs:
         return "tool_call", "tool", operation or "execute_tool"
+    if operation is not None:  # a step of the agent loop (Strands' cycle), a retrieval, ...
+        return "span", "agent" if operation in STEP_OPERATIONS else "other", operation
     if (
         "gen_ai.system" in attrs
         or "gen_ai.request.model" in attrs

@@ -1,0 +1,80 @@
+"""Fixtures written by the real frameworks (fixtures/generate_conventions.py): Strands with
+span events and with the latest GenAI attributes, the OTel OpenAI instrumentation's GenAI log
+events in a file of their own, pydantic-ai. One question, a tool that answers, one that raises."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import FIXTURES, ingest_paths
+
+CONVENTIONS = FIXTURES / "conventions"
+ANSWER = "Oslo has 4 °C and rain. I could not find a price for XYZ."
+
+
+def _rows(store, where: str) -> list[dict]:
+    cursor = store.con.execute(f"SELECT * FROM records WHERE {where} ORDER BY seq")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _spans(path) -> list[dict]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return [s for r in doc["resourceSpans"] for sc in r["scopeSpans"] for s in sc["spans"]]
+
+
+@pytest.mark.parametrize("name", ["strands-events.otlp.json", "strands-latest.otlp.json"])
+def test_strands_tool_calls_and_model_turns(name):
+    path = CONVENTIONS / name
+    store, summary = ingest_paths(path)
+    assert not summary.errors
+    assert store.count("records") == len(_spans(path))  # no copies to merge: the cycle is not a model call
+    tools = {r["tool_name"]: r for r in _rows(store, "kind = 'tool_call'")}
+    assert json.loads(tools["get_weather"]["args"]) == {"city": "Oslo"}
+    assert tools["get_weather"]["result"] == "4 °C and rain in Oslo"
+    assert tools["get_weather"]["tool_call_id"] == "tooluse_weather_1"
+    failed = tools["lookup_stock"]
+    assert json.loads(failed["args"]) == {"ticker": "XYZ"}
+    assert failed["status"] == "error" and "ticker not found: XYZ" in failed["error_message"]
+    calls = _rows(store, "kind = 'llm_call'")
+    assert [c["name"] for c in calls] == ["chat"] * 3
+    requested = [json.loads(c["requested_tool_calls"] or "[]") for c in calls]
+    assert [[r["id"] for r in calls_of_turn] for calls_of_turn in requested] == [
+        ["tooluse_weather_1"], ["tooluse_stock_2"], []]
+    assert calls[0]["text"] == "Let me look both up." and calls[-1]["text"] == ANSWER
+    assert calls[1]["text"] is None  # only a tool call: no words
+    steps = _rows(store, "name = 'execute_event_loop_cycle'")
+    assert len(steps) == 3 and {s["kind"] for s in steps} == {"span"} and {s["layer"] for s in steps} == {"agent"}
+
+
+def test_openai_v2_log_events_fill_spans_from_another_file():
+    spans_file = CONVENTIONS / "openai-v2.spans.otlp.json"
+    logs_file = CONVENTIONS / "openai-v2.logs.otlp.json"
+    logs = [lr for r in json.loads(logs_file.read_text(encoding="utf-8"))["resourceLogs"]
+            for sc in r["scopeLogs"] for lr in sc["logRecords"]]
+    store, summary = ingest_paths(spans_file, logs_file)
+    assert not summary.errors
+    assert store.count("records WHERE kind = 'log'") == len(logs)
+    first, second = _rows(store, "kind = 'llm_call'")
+    assert json.loads(first["input_messages"])[1] == {
+        "role": "user", "content": "What is the weather in Oslo, and the price of XYZ?"}
+    assert first["system_instructions"] == "You answer with tools."
+    (request,) = json.loads(first["requested_tool_calls"])
+    assert request["id"] == "call_weather_1" and json.loads(request["arguments"]) == {"city": "Oslo"}
+    assert first["text"] is None and second["text"] == ANSWER
+    tool_result = [m for m in json.loads(second["input_messages"]) if m["role"] == "tool"]
+    assert tool_result == [{"role": "tool", "content": "4 °C and rain in Oslo", "tool_call_id": "call_weather_1"}]
+    span_ids = {first["span_id"], second["span_id"]}
+    assert {r["span_id"] for r in _rows(store, "kind = 'log'")} == span_ids
+
+
+def test_pydantic_ai_genai_attributes():
+    store, summary = ingest_paths(CONVENTIONS / "pydantic-ai.otlp.json")
+    assert not summary.errors
+    (tool,) = _rows(store, "kind = 'tool_call'")
+    assert json.loads(tool["args"]) == {"city": "Oslo"} and tool["result"] == "4 °C and rain in Oslo"
+    first, second = _rows(store, "kind = 'llm_call'")
+    assert json.loads(first["requested_tool_calls"])[0]["id"] == tool["tool_call_id"] == "pyd_call_1"
+    assert second["text"] == ANSWER
