@@ -43,10 +43,10 @@ class SeamscanApp(App[None]):
     MODES = {"findings": FindingsScreen, "sessions": SessionsScreen, "clock": ClockScreen}
     DEFAULT_MODE = "findings"
 
-    def __init__(self, store: Store, findings_loader: data.FindingsLoader = data.configured_findings) -> None:
+    def __init__(self, store: Store, findings_loader: data.FindingsLoader | None = None) -> None:
         super().__init__()
         self.store = store
-        self.findings_loader = findings_loader
+        self.findings_loader = findings_loader or data.rule_run()
         self.findings: list[dict[str, Any]] | None = None
         self.rule_run_failed = False
         self.findings_ready: Signal[list[dict[str, Any]]] = Signal(self, "findings_ready")

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator
 
 import duckdb
 
+from analyzer.engine.registry import Rule
 from analyzer.store.db import Store
 
 FindingsLoader = Callable[[duckdb.DuckDBPyConnection], list[dict[str, Any]]]
@@ -24,12 +25,16 @@ def cursor(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def configured_findings(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """The findings `seamscan check` would report: the shipped rules through the runner."""
-    from analyzer.engine.registry import load_rules
-    from analyzer.engine.runner import run_rules
+def rule_run(rules: list[Rule] | None = None, options: dict[str, dict[str, Any]] | None = None) -> FindingsLoader:
+    """The findings loader the CLI gives the app: these rules (default: every shipped rule) with
+    these option values, through the same runner as `seamscan check`."""
+    def run(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+        from analyzer.engine.registry import load_rules
+        from analyzer.engine.runner import run_rules
 
-    return run_rules(con, load_rules())
+        return run_rules(con, load_rules() if rules is None else rules, options)
+
+    return run
 
 
 @dataclass(frozen=True)

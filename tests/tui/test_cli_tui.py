@@ -30,21 +30,26 @@ def test_tui_needs_input_or_an_existing_store(tmp_path):
     assert help_text.returncode == 0 and "--db" in help_text.stdout
 
 
-def test_tui_ingests_then_opens_with_the_configured_rules(monkeypatch):
+def test_tui_ingests_then_opens_with_the_selected_rules(monkeypatch):
     opened = {}
+    real_rule_run = data.rule_run
+
+    def fake_rule_run(rules, options):
+        opened["rules"] = [rule.code for rule in rules]
+        return real_rule_run(rules, options)
 
     def fake_run(app: SeamscanApp) -> None:
         opened["sessions"] = app.store.count("sessions")
-        opened["loader"] = app.findings_loader
 
+    monkeypatch.setattr(data, "rule_run", fake_rule_run)
     monkeypatch.setattr(SeamscanApp, "run", fake_run)
-    tui.tui_command(paths=[FIXTURES / "multisource"], quiet=True)
-    assert opened == {"sessions": 4, "loader": data.configured_findings}
+    tui.tui_command(paths=[FIXTURES / "multisource"], select=["SEAM002"], quiet=True)
+    assert opened == {"rules": ["SEAM002"], "sessions": 4}
 
 
 def test_findings_view_lists_what_the_rule_run_returns(multisource_store):
     with data.cursor(multisource_store) as con:
-        expected = data.configured_findings(con)
+        expected = data.rule_run()(con)
     app = SeamscanApp(multisource_store)
     asyncio.run(walk_findings(app, expected))
 
