@@ -16,6 +16,7 @@ from analyzer.tui.help import HelpScreen, help_table
 from analyzer.tui.session import SessionScreen
 from analyzer.tui.sessions import SessionsScreen
 from analyzer.tui.table import VimTable
+from tests.conftest import ROOT
 from tests.tui.conftest import settle, shown
 
 HANDLERS = {"app": SeamscanApp, "table": VimTable, "findings": FindingsScreen, "session": SessionScreen,
@@ -58,3 +59,9 @@ async def walk_failure(app: SeamscanApp) -> None:
         assert isinstance(app.screen, SessionsScreen) and "4 of 4 sessions" in shown(app.screen.query_one("#sessions-status", Static))
         await pilot.press("q")
     assert app.return_code == 0
+
+
+def test_docs_name_every_action():
+    docs = (ROOT / "docs" / "tui.md").read_text()
+    missing = [a.description for a in ACTIONS if a.description.split(" (")[0] not in docs]
+    assert not missing
