@@ -57,3 +57,55 @@ def test_tool_spans_before_their_dispatch_on_raw_clocks():
     for domain, true_ms in truth["domains"].items():
         _, offset, lower, upper, consistent, _ = clocks[domain]
         assert consistent and lower <= true_ms * MS <= upper
+
+
+def test_incidents_fixture_only_the_stepped_host_is_blamed():
+    """Real instrumentation (OTel SDK, Agents SDK): agent-side timeout races, a mislabelled call id
+    and a stepped tool host, with two other tool services on the same gateway."""
+    from analyzer.clock import extract
+    from analyzer.ingest.runner import ingest
+    from analyzer.store.db import Store
+
+    clocks, segments, truth = aligned("clock-incidents")
+    stepped = truth["stepped_clock"]["domain"]
+    assert set(clocks) == set(truth["domains"])
+    assert [d for d, row in clocks.items() if not row[4]] == [stepped]
+    for domain, true_ms in truth["domains"].items():
+        if true_ms is None:
+            continue
+        _, offset, lower, upper, _, _ = clocks[domain]
+        assert lower <= true_ms * MS <= upper, (domain, lower / MS, upper / MS)
+        assert abs(offset - true_ms * MS) < 5 * MS, (domain, offset / MS - true_ms)
+    stepped_segments = [(lo, hi) for d, _, lo, hi in segments if d == stepped]
+    assert len(stepped_segments) == 2
+    for (lo, hi), true_ms in zip(stepped_segments, truth["stepped_clock"]["offsets_ms"]):
+        assert lo <= true_ms * MS <= hi
+
+    store = Store()
+    ingest([FIXTURES / "clock-incidents"], store)
+    [mislabelled] = truth["mislabelled_call_ids"]
+    rows = store.con.execute("""
+        SELECT a.earlier_domain, a.later_domain, e.span_id, l.span_id, e.tool_call_id, l.tool_call_id
+        FROM clock_set_aside a JOIN record_store e ON e.record_id = a.earlier_record
+        JOIN record_store l ON l.record_id = a.later_record""").fetchall()
+    set_aside = dict(store.con.execute("SELECT domain, set_aside FROM clock_domains").fetchall())
+    # apart from the mislabelled span, every pair read (timeout races included) holds on the true clocks
+    [[wrong_row]] = store.con.execute("SELECT rowid FROM record_store WHERE span_id = ?",
+                                      [mislabelled["tool_server_span_id"]]).fetchall()
+    true_ns = {d: None if ms is None else int(ms * MS) for d, ms in truth["domains"].items()}
+    checked = 0
+    for c in extract(store.con).constraints:
+        if None in (true_ns[c.a], true_ns[c.b]) or wrong_row in (c.earlier_row, c.later_row):
+            continue
+        assert true_ns[c.b] - true_ns[c.a] <= c.w_ns, c
+        checked += 1
+    assert checked > 300
+    store.close()
+    # every pair set aside was read through the mislabelled span; exactly its domains count them
+    assert rows and all(mislabelled["tool_server_span_id"] in (r[2], r[3]) for r in rows), rows
+    touched = {d for r in rows for d in r[:2]}
+    assert {d for d, n in set_aside.items() if n} == touched
+    assert mislabelled["domain"] in touched and "ledger-service@ledger-node" not in touched
+    # the timeout races gave no pair to set aside: their wrong readings were never made
+    race_ids = {r["tool_call_id"] for r in truth["agent_timeout_races"]}
+    assert not race_ids & {i for r in rows for i in r[4:]}
