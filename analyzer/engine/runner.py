@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 
 import duckdb
 
@@ -18,6 +19,7 @@ from analyzer.engine.registry import Rule
 from analyzer.errors import SeamscanError
 
 FINDING_COLUMNS = ("session", "trace_id", "step", "subject", "ts", "message", "evidence")
+RULE_VIEWS = ("records", "llm_calls", "tool_calls", "harness_events", "sessions", "steps")  # SPEC 3
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -32,13 +34,31 @@ def run_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule],
     if any(re.search(rf"\b{name}\s*\(", rule.query, re.IGNORECASE) for rule in rules for name in helpers):
         functions.register(con)
     raw: list[tuple[Rule, dict[str, Any]]] = []
-    for rule in rules:
-        values = rule.option_defaults() | (options or {}).get(rule.code, {})
-        for row in query_rule(con, rule, values):
-            raw.append((rule, row))
-    records = _evidence_records(con, [e["record_id"] for _, row in raw for e in row.get("evidence") or []])
+    with materialized_views(con, enabled=len(rules) > 1):
+        for rule in rules:
+            values = rule.option_defaults() | (options or {}).get(rule.code, {})
+            for row in query_rule(con, rule, values):
+                raw.append((rule, row))
+        records = _evidence_records(con, [e["record_id"] for _, row in raw for e in row.get("evidence") or []])
     findings = [_finding(rule, row, records) for rule, row in raw]
     return findings
+
+
+@contextmanager
+def materialized_views(con: duckdb.DuckDBPyConnection, enabled: bool = True) -> Iterator[None]:
+    """The rule-facing views computed once, as temporary tables of the same names that shadow
+    them on this connection while the rules run (a rule reads a view many times over; each
+    read of a view recomputes its joins), then dropped."""
+    present = {row[0] for row in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()}
+    views = [v for v in RULE_VIEWS if v in present] if enabled else []
+    try:
+        for view in views:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM main.{view}")
+        yield
+    finally:
+        for view in reversed(views):
+            con.execute(f"DROP TABLE IF EXISTS temp.{view}")
 
 
 def query_rule(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any]) -> list[dict[str, Any]]:
