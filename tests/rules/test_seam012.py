@@ -1,0 +1,73 @@
+"""SEAM012 tool-result-not-delivered on its fixtures (fixtures/rules/SEAM012), the other fixtures and real data."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzer.engine.functions import result_delivered
+from analyzer.engine.registry import load_rules, select
+from analyzer.engine.runner import run_rules
+from tests.conftest import FIXTURES, ingest_paths
+
+RULES = select(load_rules(), ["SEAM012"], None)
+CASES = FIXTURES / "rules" / "SEAM012"
+
+
+def findings(*paths):
+    store, _ = ingest_paths(*paths)
+    try:
+        return run_rules(store.con, RULES)
+    finally:
+        store.close()
+
+
+def layers(finding) -> set[str]:
+    return {e["layer"] for e in finding["evidence"]}
+
+
+def test_truncation_dropped_the_latest_result():
+    (finding,) = findings(CASES / "fire-truncate-dropped-latest")
+    assert (finding["session"], finding["subject"], finding["step"]) == ("fire-truncate-dropped-latest", "get_invoice", 2)
+    assert finding["message"] == ("the result of get_invoice (call_inv1) was missing from the next model request, "
+                                  "sent 44 ms after the tool finished: context.truncate dropped it and the model went on")
+    assert layers(finding) == {"harness", "model", "tool"}
+    assert "context.truncate dropped call_inv1" in [e["what"] for e in finding["evidence"]]
+
+
+def test_harness_never_added_the_result():
+    (finding,) = findings(CASES / "fire-harness-lost-result")
+    assert (finding["session"], finding["subject"]) == ("fire-harness-lost-result", "get_invoice")
+    assert finding["message"].endswith("the harness never added it and the model went on")
+    assert {"model", "tool"} <= layers(finding)
+    request = next(e for e in finding["evidence"] if e["layer"] == "model")
+    assert request["what"] == "next model request: no tool message for call_inv1"
+    assert finding["ts"] == request["ts"]
+
+
+def test_one_of_three_parallel_results_replaced_by_a_placeholder():
+    (finding,) = findings(CASES / "fire-one-of-three-parallel")
+    assert (finding["session"], finding["subject"]) == ("fire-one-of-three-parallel", "get_credit_notes")
+    assert finding["message"] == (
+        "the result of get_credit_notes (call_p3) was missing from the next model request, sent 12 ms after the "
+        "tool finished: a different content stood in its place (\"the tool call was interrupted\") and the model "
+        "went on")
+    assert {"model", "tool"} <= layers(finding)
+
+
+@pytest.mark.parametrize("case", ["near-result-reserialized", "near-truncate-dropped-old", "near-caller-gave-up"])
+def test_near_misses(case):
+    assert findings(CASES / case) == []
+
+
+@pytest.mark.parametrize("content, result, delivered", [
+    ('{\n  "total": 1200.0,\n  "id": "INV-88"\n}', '{"id":"INV-88","total":1200}', True),
+    ("{'id': 'INV-88', 'total': 1200}", '{"id":"INV-88","total":1200}', True),  # str() of a dict
+    ('{"type": "function_result", "result": "sunny, 23\\u00b0C"}', "sunny, 23°C", True),
+    ("None", "null", True),
+    ("Invoice INV-88 totals 1200 EUR", '{"id":"INV-88","total":1200}', True),  # rendered
+    ("the tool call was interrupted", '{"id":"INV-88","total":1200}', False),
+    ('{"id":"INV-88","total":950}', '{"id":"INV-88","total":1200}', False),
+    (None, '{"id":"INV-88"}', False),
+])
+def test_result_comparison(content, result, delivered):
+    assert result_delivered(content, result) is delivered
