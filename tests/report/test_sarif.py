@@ -79,3 +79,22 @@ def test_hostile_and_absolute_sources_stay_valid(demo_report):
     assert result["message"]["text"] == finding["message"]  # JSON carries it exactly; viewers escape
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]
     assert uri == {"uri": "file:///abs/dir%20with%20space/f.jsonl"}
+
+
+def test_the_shipped_rule_pack_on_the_demo_is_valid_sarif():
+    from analyzer.engine.registry import load_rules
+    from analyzer.engine.runner import run_rules
+    from analyzer.report.model import build_report, report_context
+    from tests.conftest import FIXTURES, ingest_paths
+
+    rules = load_rules()
+    store, summary = ingest_paths(FIXTURES / "demo")
+    try:
+        report = build_report(summary, store, run_rules(store.con, rules))
+        log = json.loads(sarif_report.render(report, report_context(store, rules)))
+    finally:
+        store.close()
+    validate(log)
+    assert len(log["runs"][0]["tool"]["driver"]["rules"]) == len(rules)
+    assert all(r["ruleIndex"] == [d["id"] for d in log["runs"][0]["tool"]["driver"]["rules"]].index(r["ruleId"])
+               for r in log["runs"][0]["results"])
