@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import FIXTURES, ROOT, run_cli
 
-COMMANDS = ["check", "ingest", "trace", "clock", "rules", "explain"]
+COMMANDS = ["check", "ingest", "trace", "clock", "rules", "explain", "tui"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
