@@ -47,7 +47,8 @@ def test_one_record_per_observation_and_no_problems(exports):
         assert [r["span_id"] for r in rows] == [o["id"] for o in kept], path.name
         for row, obs in zip(rows, kept):
             parent = merged_into.get(obs["parentObservationId"], obs["parentObservationId"])
-            assert row["source_format"] == "langfuse" and row["clock_domain"] == path.name
+            assert row["source_format"] == "langfuse"
+            assert row["clock_domain"] == path.parent.name  # files of one format in one folder: one writer
             assert row["trace_id"] == obs["traceId"] and row["parent_span_id"] == parent
             assert row["ts_raw_text"] == obs["startTime"] and row["ts_raw_start"] is not None
             assert row["source_pos"].startswith("observations[") and row["source_pos"].endswith(f"#span={obs['id']}")
