@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import typer
 
@@ -51,19 +50,15 @@ def check(
     or above --fail-on (new ones only, with --baseline)."""
     from analyzer.cli.common import load
     from analyzer.engine import baseline as baselines
-    from analyzer.engine.config import find_config, input_dirs, load_config
+    from analyzer.engine.config import settings_for
     from analyzer.engine.registry import load_rules, select as select_rules
     from analyzer.engine.runner import run_rules
     from analyzer.report import formats
     from analyzer.report.model import build_report, report_context
 
     rules = load_rules()
-    if config is not None and not config.is_file():
-        raise UsageError(f"Configuration file {str(config)!r} does not exist")
-    config_path = config or find_config([Path.cwd(), *input_dirs(paths)])
-    settings = load_config(config_path, rules).with_cli(
-        rules, select=select, ignore=ignore, fail_on=fail_on.value if fail_on else None,
-        harness_mappings=harness_mapping)
+    settings = settings_for(rules, paths, config, select=select, ignore=ignore,
+                            fail_on=fail_on.value if fail_on else None, harness_mappings=harness_mapping)
     accepted = baselines.read_baseline(baseline) if baseline is not None else None
     chosen = select_rules(rules, settings.select, settings.ignore)
 

@@ -43,6 +43,16 @@ class Config:
         return replace(self, **changes)
 
 
+def settings_for(rules: list[Rule], paths: list[Path] | None, config: Path | None = None,
+                 **cli: Any) -> Config:
+    """The effective settings of a command: `config` (--config) or the file found from the cwd,
+    then beside `paths`; then the flags in `cli` (select, ignore, fail_on, harness_mappings)."""
+    if config is not None and not config.is_file():
+        raise UsageError(f"Configuration file {str(config)!r} does not exist")
+    path = config or find_config([Path.cwd(), *input_dirs(paths)])
+    return load_config(path, rules).with_cli(rules, **cli)
+
+
 def find_config(start_dirs: list[Path]) -> Path | None:
     """The first `seamscan.toml`, or `pyproject.toml` with a `[tool.seamscan]` table, walking up
     from each start folder in turn (the cwd first, then the input directories)."""
