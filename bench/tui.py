@@ -86,7 +86,7 @@ def build_store(path: Path, records: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(db: str) -> None:
+def measure(db: str, skip_rules: bool) -> None:
     """In a fresh process: import, open the store, run the app headless; print timings as JSON."""
     import asyncio
 
@@ -107,7 +107,7 @@ def measure(db: str) -> None:
     FindingsScreen.on_mount = on_mount_then_mark_first_paint
     store = Store(db)
     timings["store_open_s"] = time.perf_counter() - started
-    app = SeamscanApp(store)
+    app = SeamscanApp(store, (lambda con: []) if skip_rules else None)
 
     async def drive() -> None:
         async with app.run_test(size=(160, 50)) as pilot:
@@ -150,23 +150,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, help="store file to reuse (built there when missing)")
+    parser.add_argument("--skip-rules", action="store_true", help="no rule run (times the views alone)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        measure(args.measure)
+        measure(args.measure, args.skip_rules)
         return
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench-tui.duckdb"
         if not db.exists():
             seconds = build_store(db, args.records)
             print(f"built {args.records:,} records in {seconds:.1f} s → {db}", file=sys.stderr)
-        child = subprocess.run([sys.executable, __file__, "--measure", str(db)], capture_output=True, text=True, check=True)
+        command = [sys.executable, __file__, "--measure", str(db)] + (["--skip-rules"] if args.skip_rules else [])
+        child = subprocess.run(command, capture_output=True, text=True, check=True)
         t = json.loads(child.stdout.strip().splitlines()[-1])
     target = FIRST_SCREEN_TARGET_S
     print(f"store: {t['records']:,} records")
     print(f"first screen (start-up, open store, findings view drawn): {t['first_screen_s']:.2f} s   target ~{target:.0f} s"
           f"   (imports {t['imports_s']:.2f} s, store open at {t['store_open_s']:.2f} s)")
-    print(f"findings listed (rule run in a worker, {t['findings']} findings): {t['findings_s']:.2f} s")
+    if not args.skip_rules:
+        print(f"findings listed (rule run in a worker, {t['findings']} findings): {t['findings_s']:.2f} s")
     if "rule_run_error" in t:
         print(f"  the rule run failed: {t['rule_run_error']}")
     print(f"sessions view loaded: {t['sessions_view_s']:.2f} s   one session's trace: {t['session_trace_s']:.2f} s")

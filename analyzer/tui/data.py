@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Callable, Iterator
 
 import duckdb
@@ -48,7 +49,7 @@ class SessionSummary:
     layers: tuple[str, ...]
 
 
-SORT_KEYS = ("start", "duration", "errors", "findings")
+SORT_KEYS = {"start": "start_ns", "duration": "duration_ns", "errors": "errors", "findings": "findings"}
 
 
 def sessions(con: duckdb.DuckDBPyConnection) -> list[SessionSummary]:
@@ -61,13 +62,10 @@ def sessions(con: duckdb.DuckDBPyConnection) -> list[SessionSummary]:
 
 def sort_sessions(rows: list[SessionSummary], key: str, descending: bool) -> list[SessionSummary]:
     """Sorted by one of SORT_KEYS; unknown values (no timestamps) last either way, then by id."""
-    def value(row: SessionSummary) -> int | None:
-        return {"start": row.start_ns, "duration": row.duration_ns, "errors": row.errors,
-                "findings": row.findings}[key]
-
-    known = sorted((r for r in rows if value(r) is not None), key=lambda r: r.session_id)
+    value = attrgetter(SORT_KEYS[key])
+    known = sorted((r for r in rows if value(r) is not None), key=attrgetter("session_id"))
     known.sort(key=value, reverse=descending)
-    unknown = sorted((r for r in rows if value(r) is None), key=lambda r: r.session_id)
+    unknown = sorted((r for r in rows if value(r) is None), key=attrgetter("session_id"))
     return known + unknown
 
 

@@ -67,7 +67,8 @@ class SessionsScreen(DataScreen):
         if self.rows is None:
             return
         per_session = Counter(f["session"] for f in findings if f.get("session"))
-        self.rows = [dataclasses.replace(r, findings=per_session.get(r.session_id, 0)) for r in self.rows]
+        self.rows = [r if r.findings == per_session.get(r.session_id, 0)
+                     else dataclasses.replace(r, findings=per_session.get(r.session_id, 0)) for r in self.rows]
         self.refresh_table()
 
     def refresh_table(self) -> None:
@@ -99,7 +100,7 @@ class SessionsScreen(DataScreen):
         self.refresh_table()
 
     def action_cycle_sort(self) -> None:
-        keys = data.SORT_KEYS
+        keys = list(data.SORT_KEYS)
         self.sort_by(keys[(keys.index(self.sort_key) + 1) % len(keys)])
 
     def action_reverse_sort(self) -> None:
