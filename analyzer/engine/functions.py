@@ -23,6 +23,7 @@ _MAX_TEXT = 200_000  # larger payloads are compared as text only (no literal par
 _IDEMPOTENCY_ARGS = ("idempotency_key", "idempotencykey", "idempotency-key", "idempotency.key")
 _RESULT_WRAPPERS = ("result", "output", "return_value", "content", "response", "value", "data")
 _PYTHON_CONSTANTS = {"None": None, "True": True, "False": False}  # str() of a tool's return value
+_CAPPED_PREFIX = 200
 
 
 def _loads(text: Any) -> Any:
@@ -104,6 +105,9 @@ def result_delivered(content: str | None, result: str | None) -> bool:
     rendered: list[str] = []
     _leaves(_loads(content), rendered, limit=10_000)
     text = " ".join(" ".join(rendered or [str(content)]).split())
+    result_text = " ".join(str(result).split())
+    if len(text) >= _CAPPED_PREFIX and result_text.startswith(text[:_CAPPED_PREFIX]):
+        return True  # a copy capped by the framework (long outputs are cut)
     if isinstance(wanted, str):
         return bool(wanted) and " ".join(wanted.split()) in text
     values: list[str] = []
@@ -114,13 +118,9 @@ def result_delivered(content: str | None, result: str | None) -> bool:
 def tool_response(messages: str | None, call_id: str | None) -> str | None:
     """The content of the tool message answering `call_id` in a model request's messages (any
     common shape), 'null' when it has none; NULL when no message answers that id."""
-    if not messages or not call_id:
+    if not call_id:
         return None
-    try:
-        canonical = canonical_messages(messages) or []
-    except (TypeError, ValueError, RecursionError):
-        return None
-    for message in canonical:
+    for message in _messages(messages):
         if message.get("tool_call_id") == call_id and message.get("role") in ("tool", "user", None):
             content = message.get("content")
             return "null" if content is None else str(content)
@@ -130,26 +130,33 @@ def tool_response(messages: str | None, call_id: str | None) -> str | None:
 def carries_result(messages: str | None, result: str | None) -> bool:
     """Does any tool message of a model request carry `result`, whatever its call id (some
     frameworks log tool messages without one)?"""
-    if not messages or result is None:
-        return False
-    try:
-        canonical = canonical_messages(messages) or []
-    except (TypeError, ValueError, RecursionError):
+    if result is None:
         return False
     return any(message.get("role") == "tool" and result_delivered(message.get("content"), result)
-               for message in canonical)
+               for message in _messages(messages))
 
 
-def mentions_call(messages: str | None, call_id: str | None) -> bool:
-    """Do a model request's messages hold the assistant turn that asked for `call_id`?"""
-    if not messages or not call_id:
-        return False
+def _messages(messages: str | None) -> list[dict[str, Any]]:
+    if not messages:
+        return []
     try:
-        canonical = canonical_messages(messages) or []
+        return canonical_messages(messages) or []
     except (TypeError, ValueError, RecursionError):
-        return False
-    return any(isinstance(c, dict) and c.get("id") == call_id
-               for message in canonical for c in message.get("tool_calls") or [])
+        return []
+
+
+def asked_call_ids(messages: str | None) -> list[str]:
+    """The call ids the assistant turns of a model request's messages asked for."""
+    return [str(c["id"]) for message in _messages(messages) if message.get("role") != "tool"
+            for c in message.get("tool_calls") or [] if isinstance(c, dict) and c.get("id")]
+
+
+def first_user_text(messages: str | None) -> str | None:
+    """The first user message of a model request: which conversation (agent, sub-agent) it is."""
+    for message in _messages(messages):
+        if message.get("role") == "user" and not message.get("tool_call_id") and message.get("content"):
+            return " ".join(str(message["content"]).split())[:2000]
+    return None
 
 
 def lists_call(calls: str | None, call_id: str | None) -> bool:
@@ -630,7 +637,8 @@ _FUNCTIONS: list[tuple[str, Callable[..., Any], list[str], str]] = [
     ("canonical_json", canonical_json, ["VARCHAR"], "VARCHAR"),
     ("result_delivered", result_delivered, ["VARCHAR", "VARCHAR"], "BOOLEAN"),
     ("tool_response", tool_response, ["VARCHAR", "VARCHAR"], "VARCHAR"),
-    ("mentions_call", mentions_call, ["VARCHAR", "VARCHAR"], "BOOLEAN"),
+    ("asked_call_ids", asked_call_ids, ["VARCHAR"], "VARCHAR[]"),
+    ("first_user_text", first_user_text, ["VARCHAR"], "VARCHAR"),
     ("carries_result", carries_result, ["VARCHAR", "VARCHAR"], "BOOLEAN"),
     ("lists_call", lists_call, ["VARCHAR", "VARCHAR"], "BOOLEAN"),
     ("glob_match", glob_match, ["VARCHAR", "VARCHAR[]"], "BOOLEAN"),
