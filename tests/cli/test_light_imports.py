@@ -25,8 +25,9 @@ sys.stderr.write("\\nIMPORTED " + " ".join(sorted({m.split(".")[0] for m in sys.
 def imported(*args: str) -> set[str]:
     result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT,
                             timeout=120)
-    line = [ln for ln in result.stderr.splitlines() if ln.startswith("IMPORTED ")][-1]
-    return set(line.split()[1:])
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("IMPORTED ")]
+    assert lines, result.stderr[-2000:]
+    return set(lines[-1].split()[1:])
 
 
 @pytest.mark.parametrize("args", [["--help"], ["check", "--help"], ["check", str(FIXTURES / "demo"), "-q", "--exit-zero"]])
