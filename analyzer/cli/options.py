@@ -49,23 +49,23 @@ HarnessMappingOption = Annotated[
     typer.Option("--harness-mapping", help="TOML mapping for another JSON Lines harness log (repeatable)."),
 ]
 ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
-OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")]
+OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.")]
 SelectOption = Annotated[
     Optional[list[str]],
-    typer.Option("--select", help="Only these rule codes or prefixes (comma-separated or repeated; replaces `select`)."),
+    typer.Option("--select", metavar="CODES", help="Only these rule codes or prefixes (comma-separated or repeated; replaces `select`)."),
 ]
 IgnoreOption = Annotated[
     Optional[list[str]],
-    typer.Option("--ignore", help="Skip these rule codes or prefixes (comma-separated or repeated; wins over --select)."),
+    typer.Option("--ignore", metavar="CODES", help="Skip these rule codes or prefixes (comma-separated or repeated; wins over --select)."),
 ]
 ConfigOption = Annotated[
     Optional[Path],
-    typer.Option("--config", help="Configuration file (default: seamscan.toml or pyproject.toml [tool.seamscan], "
+    typer.Option("--config", metavar="FILE", help="Configuration file (default: seamscan.toml or pyproject.toml [tool.seamscan], "
                  "nearest to the cwd, then beside the input)."),
 ]
 BaselineOption = Annotated[
-    Optional[Path], typer.Option("--baseline", help="Accepted findings (a file --write-baseline wrote): only new ones fail.")
+    Optional[Path], typer.Option("--baseline", metavar="FILE", help="Accepted findings (a file --write-baseline wrote): only new ones fail.")
 ]
 WriteBaselineOption = Annotated[
-    Optional[Path], typer.Option("--write-baseline", help="Record every current finding as accepted in FILE.")
+    Optional[Path], typer.Option("--write-baseline", metavar="FILE", help="Record every current finding as accepted in FILE.")
 ]
