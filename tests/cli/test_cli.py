@@ -31,6 +31,17 @@ def test_check_json_report_skeleton():
     assert report["summary"] == {level: sum(f["severity"] == level for f in report["findings"])
                                  for level in ("error", "warning", "info")}
     assert {c["domain"] for c in report["clocks"]} >= {"support-agent@agent-host-1", "order-tools@tools-host-1"}
+    assert set(report) == {"version", "tool", "inputs", "clocks", "findings", "summary"}
+    for clock in report["clocks"]:
+        assert set(clock) == {"domain", "reference", "offset_ms", "lower_ms", "upper_ms", "constraints",
+                              "consistent", "set_aside"}
+        assert isinstance(clock["offset_ms"], float) and isinstance(clock["set_aside"], int)
+    for finding in report["findings"]:
+        assert set(finding) == {"code", "name", "severity", "session", "trace_id", "step", "subject", "ts",
+                                "message", "evidence", "fingerprint"}
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", finding["ts"])
+        for evidence in finding["evidence"]:
+            assert set(evidence) == {"layer", "source", "record_id", "ts", "what"}
 
 
 def test_check_text_report_goes_to_stdout_and_progress_not_to_a_pipe():
