@@ -333,6 +333,7 @@ _GAP_WORDS = re.compile(
     r"possible|able|confirm\w*|verif\w*)"
     r"|couldn'?t|could not|can'?t|cannot|can not|unable|(?:wasn'?t|weren'?t|was not|were not) able"
     r"|no (?:\w+ ){0,2}?(?:data|results?|records?|information|info|details|matches|match|entries|hits)"
+    r"|no (?:\w+ ){0,3}?(?:(?:is|are|was|were) )?(?:available|found|returned|matched|on (?:file|record))"
     r"|(?:nothing|none) (?:was |were )?(?:found|returned|available)"
     r"|unavailable|(?:isn'?t|aren'?t|is not|are not) available"
     r"|(?:i|we) (?:don'?t|do not) (?:have|know|see)"
@@ -356,6 +357,7 @@ _CLAIM_TOKEN = re.compile(
     r"https?://[^\s)\]>\"']+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # urls, e-mail addresses
     r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b"  # ISO dates, clock times
     r"|(?<![\w.])[$€£¥]?\s?\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+(?:\.\d+)?(?![\w])"  # 1,234.50 / 48 210
+    r"|(?<![\w.,])[$€£¥]?\d+,\d{1,2}(?![\d,])"  # a decimal comma: 49,90
     r"|\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9][\w-]*[A-Za-z0-9]\b"  # ids: letters and digits
     r"|(?<![\w.])[$€£¥]?\d+(?:\.\d+)?"  # plain numbers
     r"|\b[A-Z][\w'-]*[A-Za-z]\b")  # capitalised words
@@ -389,11 +391,17 @@ def unsupported_claims(answer: str | None, known_texts: list[str] | None) -> lis
 def _claim_supported(token: str, answer: str, position: int, known: str, known_numbers: set[float]) -> bool:
     lowered = token.lower()
     if token[:1].isupper() and not any(c.isdigit() for c in token):  # a capitalised word
-        sentence_start = not answer[:position].rstrip(" *_\"'(") or answer[:position].rstrip(" *_\"'(")[-1] in ".!?:\n-•"
+        before = answer[:position].rstrip(" *_\"'(")
+        sentence_start = not before or before[-1] in ".!?:\n-•"
         if lowered in _COMMON_CAPITALS or (sentence_start and not token.isupper()) or len(token) < 2:
             return True
         return _mentions_word(known, lowered)
+    if re.fullmatch(r"\d{1,2}:\d{2}", token):  # 7:05 is 07:05
+        hour, minute = token.split(":")
+        return re.search(rf"(?<![0-9])0?{int(hour)}:{minute}(?![0-9])", known) is not None
     digits = re.sub(r"[$€£¥\s\u202f\u00a0]", "", token)
+    if re.fullmatch(r"\d+,\d{1,2}", digits):
+        digits = digits.replace(",", ".")
     if _NUMBER.fullmatch(digits):
         value = _claim_number(digits)
         if value < 10 and value == int(value) and "." not in digits:
@@ -419,6 +427,7 @@ _CALLER_ERROR_TEXT = re.compile(
     r"(?:keyword )?argument|must be|not allowed|malformed|bad request|unprocessable|type_error|value_error"
     r"|expected (?:a|an|one of)\b|unknown (?:argument|parameter|field)|extra (?:fields|inputs) not permitted"
     r"|\b4(?:00|22)\b", re.I)
+_REDACTED_TOOL_ERROR = re.compile(r"Error running tool\b")  # the Agents SDK's span error without detail
 _RETRY_REQUEST_TEXT = re.compile(r"retry.?prompt|ModelRetry|ToolRetryError|RetryPromptPart", re.I)
 _BAD_ARGUMENTS_TEXT = re.compile(
     r"invalid json|json input|\bparse error|(?:could not|failed to|unable to|cannot) parse|malformed", re.I)
@@ -428,9 +437,10 @@ _TRANSIENT_TEXT = re.compile(
 
 
 def caller_error(status: str | None, http_status: int | None, error_type: str | None,
-                 error_message: str | None, result: str | None) -> str | None:
+                 error_message: str | None, result: str | None, args: str | None = None) -> str | None:
     """The caller-side error a tool attempt failed with ('HTTP 422', 'a validation error', 'a
-    framework retry request'), NULL for success and for transient failures (5xx, timeouts)."""
+    framework retry request', 'invalid arguments' also when the arguments were not valid JSON),
+    NULL for success and for transient failures (5xx, timeouts)."""
     if status in ("timeout", "cancelled") or (http_status is not None and http_status >= 500):
         return None
     if http_status is not None and 400 <= http_status < 500 and http_status not in (408, 425, 429):
@@ -444,10 +454,13 @@ def caller_error(status: str | None, http_status: int | None, error_type: str | 
         return "a framework retry request"
     if _TRANSIENT_TEXT.search(text):
         return None
-    if _BAD_ARGUMENTS_TEXT.search(text):
+    malformed = args is not None and str(args).strip()[:1] in ("{", "[") and isinstance(_loads(args), str)
+    if malformed or _BAD_ARGUMENTS_TEXT.search(text):
         return "invalid arguments"
     if _CALLER_ERROR_TEXT.search(text):
         return "a validation error"
+    if error_message and _REDACTED_TOOL_ERROR.match(error_message):
+        return "a tool error whose details the framework withheld"
     return None
 
 
@@ -494,6 +507,8 @@ def revises_args(before: str | None, after: str | None) -> bool:
 def args_change(before: str | None, after: str | None) -> str | None:
     """How a call's arguments changed between two attempts ('added reason; changed date')."""
     old, new = _canonical(_loads(before)) if before else None, _canonical(_loads(after)) if after else None
+    if isinstance(new, dict) and isinstance(old, str) and str(before).strip()[:1] in ("{", "["):
+        return "valid JSON instead of malformed arguments"
     if not isinstance(old, dict) or not isinstance(new, dict):
         return None if old == new else "changed arguments"
     parts = [f"added {', '.join(sorted(set(new) - set(old)))}" if set(new) - set(old) else "",
@@ -649,7 +664,7 @@ _FUNCTIONS: list[tuple[str, Callable[..., Any], list[str], str]] = [
     ("payload_shape", payload_shape, ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR"),
     ("acknowledges_gap", acknowledges_gap, ["VARCHAR"], "BOOLEAN"),
     ("unsupported_claims", unsupported_claims, ["VARCHAR", "VARCHAR[]"], "VARCHAR[]"),
-    ("caller_error", caller_error, ["VARCHAR", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR"),
+    ("caller_error", caller_error, ["VARCHAR", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR"),
     ("short_text", short_text, ["VARCHAR", "INTEGER"], "VARCHAR"),
     ("http_status_of", http_status_of, ["INTEGER", "VARCHAR"], "INTEGER"),
     ("revises_args", revises_args, ["VARCHAR", "VARCHAR"], "BOOLEAN"),

@@ -157,6 +157,7 @@ def test_payload_shape_of_an_unrecorded_result():
     ("The parcel might arrive on Thursday.", True),
     ("Your order A-1003 is out for delivery, so no weather delay is expected.", False),
     ("Flight DY1302 leaves Oslo at 07:05.", False),
+    ("There are currently no flights available on that date.", True),
 ])
 def test_acknowledges_gap(text, acknowledged):
     assert acknowledges_gap(text) is acknowledged
@@ -171,3 +172,6 @@ def test_unsupported_claims_normalize_numbers_and_compare_ids_and_names():
                               known) == ["RF-7781", "2026-12-03", "09:30", "Stripe"]
     assert unsupported_claims("It ships with UPS.", known) == []  # one lone name is not enough
     assert unsupported_claims("I found 3 options for you.", known) == []  # small counts are not specifics
+    assert unsupported_claims("It leaves at 7:05 and costs 49,90 EUR.", ['{"dep": "07:05", "price": 49.9}', "EUR"]) == []
+    assert unsupported_claims("It leaves at 7:15 and costs 49,95 EUR.", ['{"dep": "07:05", "price": 49.9}', "EUR"]) \
+        == ["7:15", "49,95"]

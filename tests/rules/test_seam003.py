@@ -43,6 +43,10 @@ def parsed(finding) -> dict[str, str]:
     ("fire-agents-invalid-arguments", "thread-s3-invalid-args", "lookup_invoice", "invalid arguments",
      "Error running tool (non-fatal): Invalid JSON input for tool lookup_invoice",
      "added invoice_id; removed invoice", {"tool", "harness", "model"}),
+    # the SDK's default failure function withholds the error; the arguments were not valid JSON
+    ("fire-agents-malformed-json", "thread-s3-malformed-json", "get_invoice", "invalid arguments",
+     "Error running tool (non-fatal): Tool execution failed. Error details are redacted.",
+     "valid JSON instead of malformed arguments", {"tool", "harness", "model"}),
 ])
 def test_fires_once_on_the_masked_caller_error(case, session, tool, error, text, change, evidence_layers):
     (finding,) = findings(CASES / case)
@@ -113,21 +117,26 @@ def test_real_data_holds_one_masked_invalid_argument(realdata):
     assert message["change"] == "changed thought, view_range"
 
 
-@pytest.mark.parametrize("status, http_status, error_type, message, result, label", [
-    ("error", 422, None, None, None, "HTTP 422"),
-    ("error", 400, None, "Bad Request", None, "HTTP 400"),
-    ("error", 503, None, "Service Unavailable", None, None),
-    ("error", 429, None, "Too Many Requests", None, None),
-    ("timeout", None, None, "no response within 2000 ms", None, None),
-    ("error", None, "pydantic_ai.exceptions.ToolRetryError", "reason is required", None, "a framework retry request"),
-    ("error", None, None, "Error running tool (non-fatal): Invalid JSON input for tool x", None, "invalid arguments"),
-    ("unset", None, None, None, '{"detail": [{"loc": ["body", "reason"], "msg": "field required"}]}',
+@pytest.mark.parametrize("status, http_status, error_type, message, result, args, label", [
+    ("error", 422, None, None, None, None, "HTTP 422"),
+    ("error", 400, None, "Bad Request", None, None, "HTTP 400"),
+    ("error", 503, None, "Service Unavailable", None, None, None),
+    ("error", 429, None, "Too Many Requests", None, None, None),
+    ("timeout", None, None, "no response within 2000 ms", None, None, None),
+    ("error", None, "pydantic_ai.exceptions.ToolRetryError", "reason is required", None, None,
+     "a framework retry request"),
+    ("error", None, None, "Error running tool (non-fatal): Invalid JSON input for tool x", None, None,
+     "invalid arguments"),
+    ("unset", None, None, None, '{"detail": [{"loc": ["body", "reason"], "msg": "field required"}]}', None,
      "a validation error"),
-    ("error", None, "RuntimeError", "orders-db: connection pool exhausted", None, None),
-    ("ok", 200, None, None, '{"refund_id": "RF-1"}', None),
+    ("error", None, "RuntimeError", "orders-db: connection pool exhausted", None, None, None),
+    ("error", None, None, "Error running tool (non-fatal)", None, '{"invoice_id": "INV-78"', "invalid arguments"),
+    ("error", None, None, "Error running tool (non-fatal)", "An error occurred while running the tool.", None,
+     "a tool error whose details the framework withheld"),
+    ("ok", 200, None, None, '{"refund_id": "RF-1"}', '{"order_id": "A-1"}', None),
 ])
-def test_caller_error(status, http_status, error_type, message, result, label):
-    assert caller_error(status, http_status, error_type, message, result) == label
+def test_caller_error(status, http_status, error_type, message, result, args, label):
+    assert caller_error(status, http_status, error_type, message, result, args) == label
 
 
 @pytest.mark.parametrize("before, after, revised", [
