@@ -47,6 +47,14 @@ def test_parallel_calls_in_one_session_group_by_their_prompt_cache_key():
     assert all(e["what"] == "wrote 3210 prompt-cache tokens (session research-88)" for e in finding["evidence"])
 
 
+def test_concurrent_pydantic_ai_runs_of_one_agent():
+    (finding,), (instructions,) = findings(CASES / "fire-pydantic-ai-fanout")
+    assert finding["session"] == "triage-01"
+    assert finding["subject"] == hashlib.md5(("instructions:" + instructions).encode()).hexdigest()[:12]
+    assert "6 model calls in 6 session(s)" in finding["message"]
+    assert "10240 cache-write tokens wasted (12288 written" in finding["message"]
+
+
 @pytest.mark.parametrize("case", ["near-write-then-reads", "near-spread-over-minutes", "near-different-prefixes",
                                   "near-warm-prefix-suffix-writes"])
 def test_near_misses(case):
