@@ -12,7 +12,7 @@ from analyzer.ingest.otlp import proto_reader as otlp_proto
 from analyzer.ingest.base import JsonIngester
 from analyzer.ingest.harness.anthropic_sessions import AnthropicSessionsIngester
 from analyzer.ingest.harness.canonical import HarnessIngester
-from analyzer.ingest.framework.any_agent import AnyAgentIngester
+from analyzer.ingest.framework.span_dicts import AnyAgentIngester, MlflowTraceIngester, OtelSdkSpansIngester
 from analyzer.ingest.framework.langfuse import LangfuseIngester
 from analyzer.ingest.framework.langsmith import LangSmithIngester
 from analyzer.ingest.harness.openhands import OpenHandsIngester
@@ -34,6 +34,8 @@ def json_ingesters() -> list[JsonIngester]:
         LangSmithIngester(),
         LangfuseIngester(),
         AnyAgentIngester(),
+        MlflowTraceIngester(),
+        OtelSdkSpansIngester(),
         HarnessIngester(),
         OpenHandsIngester(),
         AnthropicSessionsIngester(),

@@ -78,3 +78,36 @@ def test_pydantic_ai_genai_attributes():
     first, second = _rows(store, "kind = 'llm_call'")
     assert json.loads(first["requested_tool_calls"])[0]["id"] == tool["tool_call_id"] == "pyd_call_1"
     assert second["text"] == ANSWER
+
+
+def test_otel_sdk_span_dicts_read_like_the_otlp_export():
+    """The same Strands run, as `span.to_json()` dicts ("0x" hex ids, ISO times)."""
+    from_sdk, summary = ingest_paths(CONVENTIONS / "strands-events.sdk-spans.json")
+    assert not summary.errors and not summary.skipped
+    from_otlp, _ = ingest_paths(CONVENTIONS / "strands-events.otlp.json")
+    columns = "trace_id, span_id, parent_span_id, kind, name, tool_call_id, args, result, text, status, requested_tool_calls"
+    query = f"SELECT {columns} FROM records ORDER BY span_id"
+    assert from_sdk.con.execute(query).fetchall() == from_otlp.con.execute(query).fetchall()
+    starts = "SELECT span_id, ts_raw_start FROM records ORDER BY span_id"
+    for (sdk_id, sdk_ns), (otlp_id, otlp_ns) in zip(from_sdk.con.execute(starts).fetchall(),
+                                                    from_otlp.con.execute(starts).fetchall()):
+        assert sdk_id == otlp_id and abs(sdk_ns - otlp_ns) <= 1000  # the ISO text keeps µs, rounded
+
+
+def test_mlflow_trace_json():
+    doc = json.loads((CONVENTIONS / "mlflow.trace.json").read_text(encoding="utf-8"))
+    store, summary = ingest_paths(CONVENTIONS / "mlflow.trace.json")
+    assert not summary.errors
+    assert store.count("records") == len(doc["data"]["spans"])
+    assert {r["source_format"] for r in _rows(store, "true")} == {"mlflow"}
+    tools = {r["tool_name"]: r for r in _rows(store, "kind = 'tool_call'")}
+    assert json.loads(tools["get_weather"]["args"]) == {"city": "Oslo"}
+    assert tools["get_weather"]["result"] == "4 °C and rain in Oslo"
+    failed = tools["lookup_stock"]
+    assert json.loads(failed["args"]) == {"ticker": "XYZ"}
+    assert failed["status"] == "error" and failed["error_type"] == "ValueError"
+    first, second = _rows(store, "kind = 'llm_call'")
+    assert json.loads(first["requested_tool_calls"])[0]["name"] == "get_weather"
+    assert second["text"] == ANSWER
+    (agent,) = _rows(store, "kind = 'agent_run'")
+    assert agent["text"] == ANSWER and agent["parent_span_id"] is None

@@ -28,6 +28,7 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
         ("tool_call.function.name", "text", OPENINFERENCE),
         ("ai.toolCall.name", "text", VERCEL),
         ("traceloop.entity.name", "text", TRACELOOP),
+        ("mlflow.spanFunctionName", "text", MLFLOW),
     ),
     "tool_call.tool_call_id": (
         ("gen_ai.tool.call.id", "call_id", GENAI),
