@@ -99,6 +99,15 @@ def test_cross_layer_findings_carry_two_layers_of_evidence(case):
         assert len(layers) >= 2, f"{code} on {folder.name}: evidence from {sorted(layers)} only"
 
 
+@pytest.mark.parametrize("case", [c for c in _fixture_dirs("fire") if c[0] in BY_CODE], ids=_id)
+def test_findings_point_into_the_input(case):
+    """Every finding has evidence with a `file:position` (SARIF locations; GitHub code scanning
+    rejects a result without one)."""
+    code, folder = case
+    for finding in _findings(folder, [BY_CODE[code]]):
+        assert any(e["source"] for e in finding["evidence"]), f"{code} on {folder.name}: {finding['message']}"
+
+
 @pytest.mark.parametrize("case", [c for c in _fixture_dirs("near") if c[0] in BY_CODE], ids=_id)
 def test_no_finding_of_its_own_code_on_a_near_miss(case):
     code, folder = case
