@@ -54,7 +54,19 @@ def test_one_of_three_parallel_results_replaced_by_a_placeholder():
     assert {"model", "tool"} <= layers(finding)
 
 
-@pytest.mark.parametrize("case", ["near-result-reserialized", "near-truncate-dropped-old", "near-caller-gave-up"])
+def test_pydantic_ai_history_processor_dropped_the_newest_return():
+    """pydantic-ai itself puts a placeholder under the id of a tool call whose return is gone."""
+    (finding,) = findings(CASES / "fire-pydantic-ai-history-trimmed")
+    assert (finding["session"], finding["subject"]) == ("fire-pydantic-ai-history-trimmed", "get_payments")
+    assert finding["message"] == (
+        "the result of get_payments (call_pa2) was missing from the next model request, sent 24 ms after the "
+        "tool finished: a different content stood in its place (\"The tool call was interrupted before a result "
+        "was produced.\") and the model went on")
+    assert layers(finding) == {"model", "tool"}
+
+
+@pytest.mark.parametrize("case", ["near-result-reserialized", "near-truncate-dropped-old", "near-caller-gave-up",
+                                  "near-pydantic-ai-parallel-delivered"])
 def test_near_misses(case):
     assert findings(CASES / case) == []
 
