@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ..errors import StoreError
-from .constraints import Extraction, extract, with_record_ids
+from .constraints import DROP_PAIRS_SQL, Extraction, extract, with_record_ids
 from .domains import group_writer_domains
 from .solver import (
     DEFAULT_ONE_SIDED_MARGIN_NS,
@@ -76,6 +76,7 @@ def align(
             one_sided_margin_ns=one_sided_margin_ns,
         )
         write_clock_tables(con, with_record_ids(con, estimates))
+        con.execute(DROP_PAIRS_SQL)
     except duckdb.CatalogException as exc:
         raise StoreError(
             f"cannot align clocks: {exc}", hint="ingest some input first (table record_store)"

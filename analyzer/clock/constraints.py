@@ -95,9 +95,11 @@ calls AS (
     SELECT * FROM (
         SELECT r.tool_call_id AS call_id, r.clock_domain AS domain, r.rowid AS record_id, r.kind,
                r.status, r.span_kind, r.ts_raw_start AS start_ns, r.result,
-               coalesce(r.status IN ('timeout', 'cancelled')
-                        OR regexp_matches(lower(concat_ws(' ', r.error_type, r.status_message, r.error_message)),
-                                          'timeout|timed out|cancel|deadline'), false) AS gave_up_status,
+               CASE WHEN r.status IN ('timeout', 'cancelled') THEN true
+                    WHEN r.status = 'error' THEN regexp_matches(
+                        lower(concat_ws(' ', r.error_type, r.status_message, r.error_message)),
+                        'timeout|timed out|cancel|deadline')
+                    ELSE false END AS gave_up_status,
                CASE WHEN r.source_kind = 'harness' THEN r.ts_raw_start
                     WHEN r.ts_raw_end >= r.ts_raw_start THEN r.ts_raw_end END AS end_ns,
                CASE
@@ -154,7 +156,8 @@ result_pairs AS (
       AND NOT c.is_async AND NOT t.is_async
       AND (coalesce(c.status, 'ok') NOT IN ('error', 'timeout', 'cancelled')
            OR (c.status = 'error' AND t.status = 'error'))
-      AND (c.last_result IS NULL OR t.last_result IS NULL OR {same_content(c.last_result, t.last_result)})
+      AND CASE WHEN c.last_result IS NULL OR t.last_result IS NULL THEN true
+               ELSE {same_content(c.last_result, t.last_result)} END
 ),
 responses AS (
     SELECT call_id, domain, max(end_ns) AS end_ns, arg_max(record_id, end_ns) AS record_id
@@ -240,8 +243,8 @@ child_parent AS (
            p.tool_call_id AS parent_call_id, p.start_ns AS parent_start_ns, p.end_ns AS parent_end_ns,
            p.status AS parent_status,
            -- a caller that returned something other than its tool's result did not wait for it
-           c.tool_call_id = p.tool_call_id AND c.result IS NOT NULL AND p.result IS NOT NULL
-               AND NOT {same_content(c.result, p.result)} AS parent_returned_other
+           CASE WHEN c.tool_call_id = p.tool_call_id AND c.result IS NOT NULL AND p.result IS NOT NULL
+                THEN NOT {same_content(c.result, p.result)} ELSE false END AS parent_returned_other
     FROM spans c JOIN spans p
       ON c.trace_id = p.trace_id AND c.parent_span_id = p.span_id AND c.domain <> p.domain
     WHERE c.parent_span_id IS NOT NULL AND NOT c.is_async AND NOT p.is_async
@@ -260,7 +263,7 @@ nesting_pairs AS (
     ANTI JOIN bad_calls b1 ON cp.parent_call_id = b1.call_id
     ANTI JOIN bad_calls b2 ON cp.child_call_id = b2.call_id
     WHERE coalesce(parent_status, 'ok') NOT IN ('error', 'timeout', 'cancelled')
-      AND NOT coalesce(parent_returned_other, false)
+      AND NOT parent_returned_other
       AND parent_span_id NOT IN (SELECT span_id FROM gave_up_spans)
       AND child_span_id NOT IN (SELECT span_id FROM gave_up_spans)
 ),
@@ -286,7 +289,8 @@ harness_span_pairs AS (
       AND NOT span_is_async
       AND coalesce(span_status, 'ok') NOT IN ('error', 'timeout', 'cancelled')
       AND span_id NOT IN (SELECT span_id FROM gave_up_spans)
-      AND (kind <> 'tool.result' OR result IS NULL OR span_result IS NULL OR {same_content(result, span_result)})
+      AND CASE WHEN kind <> 'tool.result' OR result IS NULL OR span_result IS NULL THEN true
+               ELSE {same_content(result, span_result)} END
 ),
 call_pairs AS (  -- pairs found through tool-call ids; no two share an ordered record pair
     SELECT * FROM dispatch_pairs
@@ -298,7 +302,7 @@ span_pairs AS (  -- pairs found through span ids, minus those the call ids alrea
     SELECT s.* FROM (SELECT * FROM nesting_pairs UNION ALL SELECT * FROM harness_span_pairs) s
     ANTI JOIN call_pairs c ON s.earlier_record = c.earlier_record AND s.later_record = c.later_record
 ),
-pairs AS MATERIALIZED (  -- w_ns: the bound on offset[later_domain] - offset[earlier_domain]
+pairs AS (  -- w_ns: the bound on offset[later_domain] - offset[earlier_domain]
     SELECT *, later_ns::HUGEINT - earlier_ns + {granularity(earlier_ns)} + {granularity(later_ns)} AS w_ns
     FROM (SELECT * FROM call_pairs UNION ALL SELECT * FROM span_pairs)
     WHERE earlier_domain <> later_domain AND earlier_ns IS NOT NULL AND later_ns IS NOT NULL
@@ -318,11 +322,14 @@ def _expand(template: str) -> str:
                   template)
 
 
-_PAIRS_SQL = _expand(_PAIRS_TEMPLATE)
+# The pairs are read once into a temp table, then aggregated (extract) and sampled (robust path).
+_PAIRS_SQL = "CREATE OR REPLACE TEMP TABLE clock_pairs AS " + _expand(_PAIRS_TEMPLATE) + "SELECT * FROM pairs"
+DROP_PAIRS_SQL = "DROP TABLE IF EXISTS clock_pairs"
 
 # Per ordered domain pair its KEEP_TIGHTEST tightest pairs one by one (the candidates for being
 # set aside), and per pair kind its tightest pair and count. Top-N aggregates, no sort of all pairs.
-_AGGREGATE_SQL = _PAIRS_SQL + """,
+_AGGREGATE_SQL = """
+WITH pairs AS (SELECT * FROM clock_pairs),
 per_kind AS MATERIALIZED (
     SELECT earlier_domain, later_domain, pair_kind, count(*) AS n_kind,
            arg_min({'w': w_ns, 'e': earlier_record, 'l': later_record, 'te': earlier_ns, 'tl': later_ns}, w_ns)
@@ -347,7 +354,8 @@ SELECT earlier_domain, later_domain, p.kind, NULL, p.w, p.e, p.l, p.te, p.tl FRO
 
 # Per causal group and unordered domain pair (d1 < d2): bounds on offset[d2] - offset[d1],
 # thinned evenly over d1's time to at most `limit` groups per domain pair.
-_SAMPLES_SQL = _PAIRS_SQL + """,
+_SAMPLES_SQL = """
+WITH pairs AS (SELECT * FROM clock_pairs),
 groups AS (
     SELECT least(earlier_domain, later_domain) AS d1, greatest(earlier_domain, later_domain) AS d2, grp,
            max(CASE WHEN earlier_domain > later_domain THEN -w_ns END) AS lower_ns,
@@ -405,7 +413,8 @@ def extract(con) -> Extraction:
     """Read the clock domains and the cross-domain constraints from ``record_store``.
 
     Records are carried as ``rowid``s (:func:`with_record_ids` turns the few that are reported
-    into record ids).
+    into record ids). Leaves the temp table ``clock_pairs`` for :meth:`Extraction.samples`
+    (``DROP_PAIRS_SQL`` removes it).
     """
     domains = [
         Domain(name, int(records), frozenset(kinds or ()), int(harness), int(otlp))
@@ -414,6 +423,7 @@ def extract(con) -> Extraction:
     ex = Extraction(con, domains, [])
     if len(domains) < 2:
         return ex
+    con.execute(_PAIRS_SQL)
     counts: dict[tuple[str, str, str], int] = {}
     pairs: dict[tuple[str, str, str], dict[tuple, tuple]] = defaultdict(dict)
     for a, b, kind, n_kind, w, earlier, later, earlier_ns, later_ns in con.execute(
@@ -422,13 +432,18 @@ def extract(con) -> Extraction:
             counts[(a, b, kind)] = int(n_kind)
         else:  # the tightest of a kind may also be among the edge's tightest: one entry per pair
             pairs[(a, b, kind)][(int(w), earlier, later)] = (earlier_ns, later_ns)
+    loosest_kept: dict[tuple[str, str], int] = {}
+    for (a, b, kind), known in pairs.items():
+        for w, _, _ in known:
+            loosest_kept[(a, b)] = max(loosest_kept.get((a, b), w), w)
     for key in sorted(pairs):
         a, b, kind = key
-        known = sorted(pairs[key].items(), key=lambda item: item[0][0])
-        for i, ((w, earlier, later), (earlier_ns, later_ns)) in enumerate(known):
-            rest = counts[key] - len(known) if i == len(known) - 1 else 0  # the last stands for the rest
-            ex.constraints.append(Constraint(a, b, w, kind, count=1 + rest, earlier_ns=earlier_ns,
-                                             later_ns=later_ns, earlier_row=earlier, later_row=later))
+        for (w, earlier, later), (earlier_ns, later_ns) in sorted(pairs[key].items(), key=lambda item: item[0][0]):
+            ex.constraints.append(Constraint(a, b, w, kind, earlier_ns=earlier_ns, later_ns=later_ns,
+                                             earlier_row=earlier, later_row=later))
+        rest = counts[key] - len(pairs[key])
+        if rest > 0:  # the pairs not sent one by one: none is tighter than the edge's loosest sent
+            ex.constraints.append(Constraint(a, b, loosest_kept[(a, b)], kind, count=rest))
     return ex
 
 
