@@ -88,15 +88,28 @@ def test_no_deadlock_in_real_traces(realdata):
     assert findings(realdata) == []
 
 
+def write_harness(folder, events):
+    """A canonical harness log of session conv-5: (hh:mm:ss, event, agent, waiting_for) each."""
+    lines = [{"ts": f"2026-11-27T{ts}.000173Z", "event": event, "session_id": "conv-5", "agent": agent,
+              "waiting_for": waiting_for} for ts, event, agent, waiting_for in events]
+    (folder / "gateway.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return folder
+
+
 @pytest.mark.parametrize(("first_waits_on", "cycle"), [
     ("approvals:billing", "approvals:billing -> billing -> support -> approvals:billing"),
     ("reply:billing", "billing -> support -> reply:billing -> billing"),
 ])
 def test_a_waited_on_name_is_served_by_the_agent_it_ends_with(tmp_path, first_waits_on, cycle):
-    events = [("09:00:00", "session.open", "support", None), ("09:00:01", "wait.start", "support", first_waits_on),
-              ("09:00:02", "wait.start", "billing", "agent:support"), ("09:05:00", "session.close", "support", None)]
-    lines = [{"ts": f"2026-11-27T{ts}.000173Z", "event": event, "session_id": "conv-5", "agent": agent,
-              "waiting_for": waiting_for} for ts, event, agent, waiting_for in events]
-    (tmp_path / "gateway.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
-    (finding,) = findings(tmp_path)
+    (finding,) = findings(write_harness(tmp_path, [
+        ("09:00:00", "session.open", "support", None), ("09:00:01", "wait.start", "support", first_waits_on),
+        ("09:00:02", "wait.start", "billing", "agent:support"), ("09:05:00", "session.close", "support", None)]))
     assert finding["subject"] == cycle and "298.0 s, until the session ended" in finding["message"]
+
+
+@pytest.mark.parametrize(("ended_by", "waiting_for"), [("planner", None), (None, "agent:reviewer")])
+def test_a_wait_end_missing_a_field_still_closes_its_wait(tmp_path, ended_by, waiting_for):
+    assert findings(write_harness(tmp_path, [
+        ("09:00:00", "session.open", "planner", None), ("09:00:05", "wait.start", "planner", "agent:reviewer"),
+        ("09:01:35", "wait.end", ended_by, waiting_for), ("09:01:40", "wait.start", "reviewer", "agent:planner"),
+        ("09:06:40", "session.close", "planner", None)])) == []

@@ -87,6 +87,9 @@ def test_no_finding_in_real_traces(realdata):
 # (model text on 2026-11-27, claimed date or None when it is no claim about today)
 PHRASINGS = [
     ("Today is 2026-02-13.", "2026-02-13"),
+    ("The current date is 2026-02-13T08:15:00Z and the queue is empty.", "2026-02-13"),
+    ("Today is February 13, 2026 (a Friday), which matters for payroll.", "2026-02-13"),
+    ("Today is February 13, 2026 09:00 UTC.", "2026-02-13"),
     ("Sure! Today's date is 13 February 2026, a Friday.", "2026-02-13"),
     ("The current date is Feb. 13th, 2026; the report covers last week.", "2026-02-13"),
     ("As of today, February 13, 2026, the account has 4 open tickets.", "2026-02-13"),
