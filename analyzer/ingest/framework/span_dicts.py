@@ -177,6 +177,14 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _events(span: dict[str, Any], time_key: str, position: str, sink: RecordSink) -> list[dict[str, Any]] | None:
+    return [
+        {"name": e.get("name"), "ts": _time(e.get(time_key), position, f"event {time_key}", sink),
+         "attrs": _dict(e.get("attributes"))}
+        for e in span.get("events") or [] if isinstance(e, dict)
+    ] or None
+
+
 def _sdk_span(span: dict[str, Any], position: str, src: SourceFile, sink: RecordSink) -> None:
     context = span.get("context")
     if not isinstance(context, dict):
@@ -185,11 +193,7 @@ def _sdk_span(span: dict[str, Any], position: str, src: SourceFile, sink: Record
     parent_id = parent.get("span_id") if parent else span.get("parent_id")
     resource = _dict(span.get("resource"))
     status = _dict(span.get("status"))
-    events = [
-        {"name": e.get("name"), "ts": _time(e.get("timestamp"), position, "event timestamp", sink),
-         "attrs": _dict(e.get("attributes"))}
-        for e in span.get("events") or [] if isinstance(e, dict)
-    ] or None
+    events = _events(span, "timestamp", position, sink)
     links = [
         {"trace_id": span_id_hex(_dict(link.get("context")).get("trace_id"), 16),
          "span_id": span_id_hex(_dict(link.get("context")).get("span_id"), 8),
@@ -222,11 +226,7 @@ def _mlflow_value(value: Any) -> Any:
 
 def _mlflow_span(span: dict[str, Any], position: str, src: SourceFile, sink: RecordSink) -> None:
     status = _dict(span.get("status"))
-    events = [
-        {"name": e.get("name"), "ts": _time(e.get("time_unix_nano"), position, "event time", sink),
-         "attrs": _dict(e.get("attributes"))}
-        for e in span.get("events") or [] if isinstance(e, dict)
-    ] or None
+    events = _events(span, "time_unix_nano", position, sink)
     attrs = {key: _mlflow_value(value) for key, value in _dict(span.get("attributes")).items()}
     emit_span(
         sink, position, resource_context({}, src.path.name), None,

@@ -17,6 +17,8 @@ LANGCHAIN_CLASS_ROLES = {
     "FunctionMessageChunk": "tool",
 }
 _CONTAINER_KEYS = ("messages", "message", "output", "contents", "content")
+# a requested call as a keyed block: block key → (id key, arguments key); Gemini, Bedrock Converse
+_CALL_BLOCKS = {"function_call": ("id", "args"), "functionCall": ("id", "args"), "toolUse": ("toolUseId", "input")}
 _BLOCK_KEYS = frozenset({"text", "toolUse", "toolResult", "json", "image", "document", "reasoningContent",
                          "cachePoint", "type"})
 _MAX_DEPTH = 8
@@ -73,22 +75,15 @@ def _parts(parts: list[Any], texts: list[str], calls: list[dict], results: list[
             body = next((part[k] for k in ("content", "response", "result", "output") if k in part), None)
             status = "error" if part.get("is_error") is True or part.get("isError") is True else None
             results.append({"id": json_text(call_id), "content": _content_text(body), "status": status})
-        elif isinstance(part.get("function_call"), dict):  # Gemini
-            fc = part["function_call"]
-            calls.append({"id": json_text(fc.get("id")), "name": json_text(fc.get("name")),
-                          "arguments": json_text(fc.get("args"))})
-        elif isinstance(part.get("functionCall"), dict):
-            fc = part["functionCall"]
-            calls.append({"id": json_text(fc.get("id")), "name": json_text(fc.get("name")),
-                          "arguments": json_text(fc.get("args"))})
+        elif (block := next((k for k in _CALL_BLOCKS if isinstance(part.get(k), dict)), None)) is not None:
+            id_key, args_key = _CALL_BLOCKS[block]
+            call = part[block]
+            calls.append({"id": json_text(call.get(id_key)), "name": json_text(call.get("name")),
+                          "arguments": json_text(call.get(args_key))})
         elif isinstance(part.get("function_response") or part.get("functionResponse"), dict):
             fr = part.get("function_response") or part.get("functionResponse")
             results.append({"id": json_text(fr.get("id")), "content": _content_text(fr.get("response"))})
-        elif isinstance(part.get("toolUse"), dict):  # Bedrock Converse blocks (Strands)
-            use = part["toolUse"]
-            calls.append({"id": json_text(use.get("toolUseId")), "name": json_text(use.get("name")),
-                          "arguments": json_text(use.get("input"))})
-        elif isinstance(part.get("toolResult"), dict):
+        elif isinstance(part.get("toolResult"), dict):  # Bedrock Converse blocks (Strands)
             result = part["toolResult"]
             results.append({"id": json_text(result.get("toolUseId")), "content": _content_text(result.get("content")),
                             "status": "error" if result.get("status") == "error" else None})
