@@ -29,6 +29,10 @@ def test_a_domain_whose_offset_exceeds_the_tolerance():
     assert finding["session"] is None and finding["subject"] == "inventory-tools@tools-2"
     ahead_s = float(re.search(r"runs ([0-9.]+) s ahead of the reference", finding["message"]).group(1))
     assert 2.2 < ahead_s < 2.6  # the tool host's clock was skewed by +2.4 s
+    # evidence: the domain's first and last records, each with the correction applied to it
+    assert [e["what"].split(":")[0] for e in finding["evidence"]] == [
+        "first record on clock inventory-tools@tools-2", "last record on clock inventory-tools@tools-2"]
+    assert all(e["layer"] == "tool" and e["source"] for e in finding["evidence"])
     assert findings(CASES / "fire-domain-offset", options={"SEAM010": {"domain_tolerance_s": 3.0}}) == []
 
 
@@ -37,6 +41,7 @@ def test_a_stepped_domain_is_reported_once():
     (finding,) = findings(FIXTURES / "clock-contradiction")
     assert finding["session"] is None and finding["subject"] == "tool-service@tools-node"
     assert "is inconsistent" in finding["message"]
+    assert [e["source"].split(":")[0].rsplit("/", 1)[-1] for e in finding["evidence"]] == ["tools.otlp.pb"] * 2
 
 
 @pytest.mark.parametrize(("case", "words"), [("fire-schedule-late", "fired 450.0 s late"),
