@@ -202,7 +202,8 @@ delivered AS (  -- per domain, the earliest record showing call X's result exist
 ),
 consume_pairs AS (  -- only where the request carries this result: never after a give-up or retry,
     -- and, when both contents are known, only if they agree (a placeholder or a "timed out"
-    -- under the same id is not the result); unknown content counts only for a call with one outcome
+    -- under the same id is not the result); with one content unknown, only for a call with one
+    -- outcome whose message does not read like a placeholder
     SELECT 'result<consuming-request' AS pair_kind,
            d.record_id, d.domain, d.end_ns, c.record_id, c.domain, c.start_ns,
            hash('call', d.call_id)
@@ -211,7 +212,9 @@ consume_pairs AS (  -- only where the request carries this result: never after a
     JOIN call_flags f ON f.call_id = d.call_id
     WHERE NOT f.caller_gave_up AND NOT f.several_attempts
       AND CASE WHEN d.result IS NOT NULL AND c.content IS NOT NULL THEN {same_content(d.result, c.content)}
-               ELSE NOT f.failed END
+               ELSE NOT f.failed AND NOT coalesce(regexp_matches(lower(c.content),
+                        'interrupt|timed ?out|time ?out|cancel|abort|placeholder|dropped'
+                        || '|no (result|response|output)|not (available|returned|received)'), false) END
 ),
 harness_span_events AS (  -- harness lines naming the span they were written in
     SELECT rowid AS record_id, clock_domain AS domain, kind, trace_id, span_id, tool_call_id, status,

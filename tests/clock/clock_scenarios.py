@@ -149,7 +149,7 @@ INCIDENT_OFFSETS = {**TRUE_OFFSETS, SEARCH: -1300 * MS, SIDECAR: 2600 * MS}
 
 
 def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeholders=(), late_after_close=(),
-                    tools_offsets=None, mislabelled=()) -> None:
+                    tools_offsets=None, mislabelled=(), silent_timeouts=()) -> None:
     """A gateway session behind which an agent calls two tool services, with planted incidents.
 
     Like :func:`build_scenario`, plus: even calls go to ``search-svc`` (-1.3 s), odd ones to
@@ -163,6 +163,8 @@ def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeho
     result and answers with a placeholder under the same id (client span ok, result = the
     placeholder) before the tool finished. ``late_after_close``: the result arrives after the
     session closed. ``mislabelled``: the tool span carries the id of the call 7 later.
+    ``silent_timeouts``: an agent timeout that nothing marks (client span unset, the gateway logs
+    no result content): only the "timed out" told to the model shows it.
     """
     store.offsets.update(INCIDENT_OFFSETS)
     store.harness(HARNESS, "session.open", BASE_NS - SECOND, session_own="s1")
@@ -184,11 +186,14 @@ def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeho
         client_end = result_at + lat(0.2, 0.7)
         client_status, client_error, client_result = "ok", None, json.dumps(result)
         told_model = json.dumps(result, indent=1)  # re-serialized: still the same content
-        if i in agent_timeouts or i in placeholders:
-            if i in agent_timeouts:
+        logged_result = json.dumps(result)
+        if i in agent_timeouts or i in placeholders or i in silent_timeouts:
+            if i in agent_timeouts or i in silent_timeouts:
                 client_end = dispatch + 2000 * MS + lat(0.1, 0.2)
                 client_status, client_error, client_result = "error", "TimeoutError", None
                 told_model = '{"error": "timed out"}'
+                if i in silent_timeouts:
+                    client_status, client_error, logged_result = "unset", None, None
             else:
                 client_end = dispatch + 300 * MS + lat(0.1, 0.2)
                 client_result = told_model = "The tool call was interrupted before it returned."
@@ -219,7 +224,7 @@ def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeho
                             status="ok", result=json.dumps(result))
         for event, at in (("tool.start", server_start + lat(0.1, 0.4)), ("tool.end", server_end - lat(0.1, 0.4))):
             store.harness(SIDECAR, event, at, session_own="s1", trace_id=trace, span_id=server["span_id"])
-        store.harness(HARNESS, "tool.result", result_at, status="ok", result=json.dumps(result), **in_client)
+        store.harness(HARNESS, "tool.result", result_at, status="ok", result=logged_result, **in_client)
         messages = [{"role": "assistant", "tool_calls": [{"id": cid, "name": "lookup", "arguments": "{}"}]},
                     {"role": "tool", "tool_call_id": cid, "content": told_model}]
         request = store.span(AGENT, "llm_call", next_request, request_end, trace_id=trace, span_kind="client",

@@ -86,3 +86,27 @@ def test_mislabelled_call_ids_are_set_aside(con, store):
     touched = {d for a, b, _, _ in rows for d in (a, b)}
     assert {n for n, e in est.items() if e.set_aside > 0} == touched
     assert SIDECAR not in touched and TOOLS in touched  # calls 13 and 101 are odd: tools-svc
+
+
+def test_a_timeout_nothing_marks_is_read_from_what_the_model_was_told(con, store):
+    """The agent's span is unset and the gateway logs no result content: the request's "timed out"
+    message is no result, so no result<consuming-request pair; the late result line the gateway
+    wrote inside the agent's (already ended) span is a wrong pair nothing can tell, set aside."""
+    silent = (7, 23, 44)
+    build_incidents(store, silent_timeouts=silent)
+    constraints = extract(con).constraints
+    consumed_rows = sorted({c.earlier_row for c in constraints if c.kind == "result<consuming-request"})
+    consumed = {r[0] for r in con.execute(
+        "SELECT tool_call_id FROM record_store WHERE list_contains(?, rowid)", [consumed_rows]).fetchall()}
+    silent_ids = {f"call_{i:04d}" for i in silent}
+    assert len(consumed) > 40 and not consumed & silent_ids
+    est = by_domain(align(con))
+    assert_true_offsets(est, (AGENT, TOOLS, SEARCH, FRAMEWORK, SIDECAR))
+    rows = con.execute("""
+        SELECT a.pair_kind, l.kind, l.tool_call_id FROM clock_set_aside a
+        JOIN record_store l ON l.record_id = a.later_record ORDER BY ALL""").fetchall()
+    # each silent call leaves two wrong readings of the agent's span end: the gateway's late result
+    # line and the tool's end, both "before" a span that had already given up
+    assert sorted(rows) == sorted((kind, "tool_call", cid) for cid in silent_ids
+                                  for kind in ("harness<span-end", "tool-end<result"))
+    assert est[AGENT].set_aside == 2 * len(silent)
