@@ -34,7 +34,8 @@ def test_two_agents_waiting_on_each_other_until_the_session_ended():
                                   "for 34.0 s, until the session ended")
     assert finding["ts"].startswith("2026-11-27T09:00:06")
     assert evidence_lines(finding) == [("3", "planner waits on reviewer (wait.start)"),
-                                       ("4", "reviewer waits on planner (wait.start)")]
+                                       ("4", "reviewer waits on planner (wait.start)"),
+                                       ("5", "session deal-7 ended with 2 wait(s) of the cycle still open")]
 
 
 def test_three_agents_through_an_approval_queue_later_cancelled():
