@@ -7,7 +7,8 @@
   lacks from the others, and their identity and raw attributes under `attrs."seamscan.merged"`;
   their children and log records move to it.
 - GenAI events as log records lend their messages to their span where the span has none; a
-  model call still without text takes it from its output messages.
+  model call still without text takes it from its output messages; a tool call without
+  arguments or result takes them from the model messages that carry its call id.
 
 Both are plain SQL over the whole table, so they also work across files and stay vectorized."""
 
@@ -150,6 +151,41 @@ FROM (
 WHERE r.record_id = x.record_id"""
 
 
+# A tool call recorded without its arguments or result (a Langfuse TOOL observation with no input,
+# an OpenInference tool span without output) takes them from the model messages of its trace that
+# carry its call id: the model's request, the tool message sent back. Flagged where it happens.
+_TOOLS_WANTING = """SELECT DISTINCT trace_id FROM record_store
+    WHERE kind IN ('tool_call', 'tool_server') AND tool_call_id IS NOT NULL AND ({missing} IS NULL)"""
+_TOOL_ARGS_FROM_REQUESTS_SQL = f"""UPDATE record_store r
+SET args = q.arguments, flags = list_append(coalesce(r.flags, []::VARCHAR[]), 'args_from_model_request')
+FROM (
+    SELECT trace_id, call ->> 'id' AS call_id, first(call ->> 'arguments' ORDER BY seq) AS arguments
+    FROM (
+        SELECT trace_id, seq, unnest(requested_tool_calls::JSON[]) AS call FROM record_store
+        WHERE kind = 'llm_call' AND requested_tool_calls IS NOT NULL
+          AND trace_id IN ({_TOOLS_WANTING.format(missing="args")})
+    )
+    WHERE call ->> 'id' IS NOT NULL AND call ->> 'arguments' IS NOT NULL
+    GROUP BY ALL
+) q
+WHERE r.kind IN ('tool_call', 'tool_server') AND r.args IS NULL
+  AND r.trace_id = q.trace_id AND r.tool_call_id = q.call_id"""
+_TOOL_RESULTS_FROM_MESSAGES_SQL = f"""UPDATE record_store r
+SET result = q.content, flags = list_append(coalesce(r.flags, []::VARCHAR[]), 'result_from_model_input')
+FROM (
+    SELECT trace_id, message ->> 'tool_call_id' AS call_id, first(message ->> 'content' ORDER BY seq) AS content
+    FROM (
+        SELECT trace_id, seq, unnest(input_messages::JSON[]) AS message FROM record_store
+        WHERE kind = 'llm_call' AND input_messages IS NOT NULL
+          AND trace_id IN ({_TOOLS_WANTING.format(missing="result")})
+    )
+    WHERE message ->> 'role' = 'tool' AND message ->> 'tool_call_id' IS NOT NULL AND message ->> 'content' IS NOT NULL
+    GROUP BY ALL
+) q
+WHERE r.kind IN ('tool_call', 'tool_server') AND r.result IS NULL AND r.error_message IS NULL
+  AND r.trace_id = q.trace_id AND r.tool_call_id = q.call_id"""
+
+
 def merge_calls_and_lend_events(con: duckdb.DuckDBPyConnection) -> None:
     """Run both passes (idempotent: a second run finds nothing left to merge or fill)."""
     con.execute(_MERGE_PAIRS)
@@ -160,3 +196,5 @@ def merge_calls_and_lend_events(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE _call_merge")
     con.execute(_lend_sql())
     con.execute(_TEXT_FROM_OUTPUT_SQL)
+    con.execute(_TOOL_ARGS_FROM_REQUESTS_SQL)
+    con.execute(_TOOL_RESULTS_FROM_MESSAGES_SQL)

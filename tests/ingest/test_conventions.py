@@ -194,3 +194,37 @@ def test_docs_table_lists_exactly_the_mapped_keys():
                 rows.add((key.group(1), target.group(1)))
     assert rows == documented_rows()
     assert all(entries for entries in ATTRIBUTE_KEYS.values())
+
+
+def test_a_tool_call_without_payloads_takes_them_from_the_model_messages(tmp_path):
+    """A .NET agent's Langfuse TOOL observation holds neither input nor output; the generations
+    around it hold the call (GenAI parts) and the tool's answer, under the same call id."""
+    def observation(obs_id, obs_type, name, start, inputs=None, output=None, attrs=None):
+        return {"id": obs_id, "traceId": TRACE, "parentObservationId": None, "type": obs_type, "name": name,
+                "startTime": start, "endTime": start, "level": "DEFAULT",
+                "input": None if inputs is None else json.dumps(inputs),
+                "output": None if output is None else json.dumps(output),
+                "metadata": json.dumps({"attributes": attrs or {}})}
+    question = {"role": "user", "parts": [{"type": "text", "content": "report?"}]}
+    request = {"role": "assistant", "parts": [
+        {"type": "tool_call", "id": "get_report", "name": "get_report", "arguments": {"month": "2025-12"}},
+        {"type": "Microsoft.Extensions.AI.TextReasoningContent", "content": {"text": "", "protectedData": "x"}}]}
+    answer = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "get_report",
+                                         "response": {"status": "Error", "message": "no data"}}]}
+    export = {"trace": {"id": TRACE}, "observations": [
+        observation("c0f067aa0ba902b7", "GENERATION", "chat", "2026-03-09T12:25:54.654Z", [question], [request]),
+        observation("d0f067aa0ba902b7", "TOOL", "get_report", "2026-03-09T12:26:00.805Z",
+                    attrs={"gen_ai.tool.call.id": "get_report"}),
+        observation("e0f067aa0ba902b7", "GENERATION", "chat", "2026-03-09T12:26:03.164Z", [question, request, answer],
+                    [{"role": "assistant", "parts": [{"type": "text", "content": "No data."}]}]),
+    ]}
+    path = tmp_path / "dotnet.trace.json"
+    path.write_text(json.dumps(export))
+    store, summary = ingest_paths(path)
+    assert not summary.errors
+    (tool,) = _rows(store, "kind = 'tool_call'")
+    assert json.loads(tool["args"]) == {"month": "2025-12"}
+    assert json.loads(tool["result"]) == {"status": "Error", "message": "no data"}
+    assert tool["flags"] == ["args_from_model_request", "result_from_model_input"]
+    first, second = _rows(store, "kind = 'llm_call'")
+    assert first["text"] is None and second["text"] == "No data."  # the reasoning part is not text

@@ -66,6 +66,8 @@ def _parts(parts: list[Any], texts: list[str], calls: list[dict], results: list[
         if not isinstance(part, dict):
             continue
         kind = part.get("type")
+        if is_reasoning(kind):
+            continue
         if kind in ("tool_use", "tool_call", "tool-call", "function_call"):
             call = _call(part)
             if call:
@@ -93,8 +95,6 @@ def _parts(parts: list[Any], texts: list[str], calls: list[dict], results: list[
             texts.append(json_text(part["json"]) or "")
         elif isinstance(part.get("content"), str):
             texts.append(part["content"])
-        elif kind in ("reasoning", "thinking", "redacted_thinking"):
-            continue
         elif part.get("content") is not None:
             texts.append(json_text(part["content"]) or "")
 
@@ -363,3 +363,12 @@ def event_payload(value: Any) -> str | None:
             return _content_text(blocks)
         return value["message"] if isinstance(value["message"], str) else json_text(value["message"])
     return None
+
+
+def is_reasoning(part_type: Any) -> bool:
+    """A reasoning part (`thinking`, `redacted_thinking`, `reasoning`, .NET's
+    `Microsoft.Extensions.AI.TextReasoningContent`): not words the model said."""
+    if not isinstance(part_type, str):
+        return False
+    lowered = part_type.lower()
+    return "reasoning" in lowered or "thinking" in lowered

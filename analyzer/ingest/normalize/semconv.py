@@ -78,6 +78,8 @@ def _content_text(content: Any) -> str | None:
 
 def _genai_messages(value: Any) -> list[dict[str, Any]] | None:
     """GenAI `gen_ai.input.messages`/`output.messages`: [{role, parts:[...]}] → canonical."""
+    from analyzer.ingest.normalize.messages import is_reasoning
+
     value = _loads(value)
     if not isinstance(value, list):
         return None
@@ -100,6 +102,8 @@ def _genai_messages(value: Any) -> list[dict[str, Any]] | None:
             if not isinstance(part, dict):
                 continue
             kind = part.get("type")
+            if is_reasoning(kind):
+                continue
             if kind == "tool_call":
                 calls.append({"id": part.get("id"), "name": part.get("name"),
                               "arguments": json_text(part.get("arguments"))})
