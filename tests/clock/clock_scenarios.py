@@ -76,6 +76,12 @@ def lat(lo_ms: float, hi_ms: float) -> int:
     return int(random.uniform(lo_ms, hi_ms) * MS) + random.randint(1, 999)
 
 
+def call_start(i: int) -> tuple[str, str, int, int]:
+    """Call i's id, trace id, true start and the end of the model output that requested it."""
+    t0 = BASE_NS + i * 3 * SECOND + lat(0, 5)
+    return f"call_{i:04d}", f"{i + 1:032x}", t0, t0 + 800 * MS + lat(0, 50)
+
+
 def build_scenario(store: Store, *, calls: int = 20, tools_offsets=None, races=(), harness_races=(),
                    function_spans: bool = False):
     """One agent session behind a gateway harness: a framework model call asks for a tool, the
@@ -98,10 +104,7 @@ def build_scenario(store: Store, *, calls: int = 20, tools_offsets=None, races=(
     for i in range(calls):
         if tools_offsets is not None:
             store.offsets[TOOLS] = tools_offsets[i]
-        cid = f"call_{i:04d}"
-        trace = f"{i + 1:032x}"
-        t0 = BASE_NS + i * 3 * SECOND + lat(0, 5)
-        gen_end = t0 + 800 * MS + lat(0, 50)
+        cid, trace, t0, gen_end = call_start(i)
         function_start = gen_end + lat(0.1, 0.4)
         client_start = function_start + lat(0.3, 1.0)
         dispatch = client_start + lat(0.2, 0.8)
@@ -173,11 +176,8 @@ def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeho
         tool_domain = SEARCH if i % 2 == 0 else TOOLS
         if tools_offsets is not None:
             store.offsets[TOOLS] = tools_offsets[i]
-        cid = f"call_{i:04d}"
-        trace = f"{i + 1:032x}"
+        cid, trace, t0, gen_end = call_start(i)
         result = {"call": i, "rows": [i, i + 1], "note": f"answer number {i}"}
-        t0 = BASE_NS + i * 3 * SECOND + lat(0, 5)
-        gen_end = t0 + 800 * MS + lat(0, 50)
         client_start = gen_end + lat(0.3, 1.0)
         dispatch = client_start + lat(0.2, 0.8)
         server_start = dispatch + lat(0.5, 1.5)
