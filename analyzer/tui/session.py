@@ -142,11 +142,7 @@ class SessionScreen(DataScreen):
                 self.evidence_rows.append(table.row_count)
             table.add_row(*self.row_cells(row, span_ns), key=row.record_id)
         self.query_one("#session-title", Static).update(self.title_text())
-        if self.evidence_rows:
-            table.move_cursor(row=self.evidence_rows[0])
-        elif table.row_count > 1:
-            table.move_cursor(row=1)
-        table.focus()
+        self.show_row(self.evidence_rows[0] if self.evidence_rows else min(1, table.row_count - 1))
 
     def row_cells(self, row: TraceRow, span_ns: int) -> list[Text | str]:
         is_evidence = row.record_id in self.evidence_what
@@ -186,7 +182,15 @@ class SessionScreen(DataScreen):
         here = table.cursor_row
         later = [r for r in self.evidence_rows if r > here] if forward else [r for r in self.evidence_rows if r < here]
         target = (later[0] if later else self.evidence_rows[0]) if forward else (later[-1] if later else self.evidence_rows[-1])
-        table.move_cursor(row=target)
+        self.show_row(target)
+
+    def show_row(self, row: int) -> None:
+        """Cursor on `row`, scrolled to the middle of the table so the rows around it show too."""
+        table = self.query_one("#trace", DataTable)
+        table.move_cursor(row=row, scroll=False)
+        # after the next refresh: rows just added are not laid out yet, a scroll now would be clamped
+        self.call_after_refresh(lambda: table.scroll_to(
+            y=max(0, row - table.scrollable_content_region.height // 2), animate=False, immediate=True))
         table.focus()
 
     def action_next_evidence(self) -> None:
