@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Iterator, Protocol
 
 import orjson
@@ -51,3 +52,22 @@ def json_lines(
             yield number, loads(line)
         except (ValueError, RecursionError) as exc:  # orjson's and json's decode errors are ValueErrors
             sink.problem(f"line {number}", f"malformed JSON: {exc}")
+
+
+_WHITESPACE = " \t\r\n"
+
+
+def json_sequence(data: bytes) -> list[Any]:
+    """Whitespace-separated JSON values, as an exporter that pretty-prints one value after another
+    writes them (the OTel SDK's `ConsoleSpanExporter`); parsed by the stdlib, so integers stay
+    exact. Raises ValueError (with the byte position in its message) if any value is malformed."""
+    text = data.decode("utf-8-sig")
+    decoder = json.JSONDecoder()
+    values, index = [], 0
+    while True:
+        while index < len(text) and text[index] in _WHITESPACE:
+            index += 1
+        if index == len(text):
+            return values
+        value, index = decoder.raw_decode(text, index)
+        values.append(value)

@@ -9,7 +9,7 @@ import orjson
 
 from analyzer.errors import InputError
 from analyzer.ingest.otlp import proto_reader as otlp_proto
-from analyzer.ingest.base import JsonIngester
+from analyzer.ingest.base import JsonIngester, json_sequence
 from analyzer.ingest.harness.anthropic_sessions import AnthropicSessionsIngester
 from analyzer.ingest.harness.canonical import HarnessIngester
 from analyzer.ingest.framework.span_dicts import AnyAgentIngester, MlflowTraceIngester, OtelSdkSpansIngester
@@ -97,14 +97,26 @@ def _plan_json(src: SourceFile, head: bytes, ingesters: list[JsonIngester]) -> P
         if single_line:
             break  # the line is the whole document: ask the document readers below
         return Plan("skip", reason=f"JSON Lines, but not a known trace or log shape (first record: {_shape(sample)})")
+    data = read_document(src)
     try:
-        document = orjson.loads(read_document(src))
+        document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc}", position=_json_error_position(exc)) from exc
+        document = _concatenated(data)  # pretty-printed values one after another, or truly invalid
+        if document is None:
+            raise InputError(f"invalid JSON: {exc}", position=_json_error_position(exc)) from exc
     for ingester in ingesters:
         if ingester.sniff(document, False):
             return Plan("json", ingester.source_kind, ingester.source_format, ingester, document=document)
     return Plan("skip", reason=f"JSON, but not a known trace or log shape ({_shape(document)})")
+
+
+def _concatenated(data: bytes) -> list[Any] | None:
+    """Several JSON values written one after another (read as a list of them), else None."""
+    try:
+        values = json_sequence(data)
+    except (ValueError, RecursionError):
+        return None
+    return values if len(values) > 1 else None
 
 
 def _json_error_position(exc: orjson.JSONDecodeError) -> str:

@@ -111,3 +111,19 @@ def test_mlflow_trace_json():
     assert second["text"] == ANSWER
     (agent,) = _rows(store, "kind = 'agent_run'")
     assert agent["text"] == ANSWER and agent["parent_span_id"] is None
+
+
+def test_console_exporter_output_pretty_spans_one_after_another(tmp_path):
+    """ConsoleSpanExporter prints each `span.to_json()` (indented) after the last: no array."""
+    spans = json.loads((CONVENTIONS / "strands-events.sdk-spans.json").read_text(encoding="utf-8"))
+    console = tmp_path / "console.log"
+    console.write_text("".join(json.dumps(span, indent=4) + "\n" for span in spans), encoding="utf-8")
+    store, summary = ingest_paths(console)
+    assert not summary.errors and not summary.skipped
+    assert store.count("records") == len(spans)
+    assert store.count("records WHERE kind = 'tool_call' AND args IS NOT NULL") == 2
+    truncated = tmp_path / "truncated.log"
+    truncated.write_text(console.read_text(encoding="utf-8")[:-40], encoding="utf-8")
+    _, summary = ingest_paths(truncated)
+    [error] = summary.errors
+    assert error.reason.startswith("invalid JSON") and error.position.startswith("line ")

@@ -2,7 +2,7 @@
 
 - any-agent `AgentTrace`: `{"spans": [...], "final_output"}`;
 - the OTel Python SDK's `span.to_json()` (what `ConsoleSpanExporter` prints): a JSON array of
-  spans, or one span per line;
+  spans, one span per line, or pretty-printed spans one after another;
 - MLflow traces: `{"info", "data": {"spans": [...]}}` or the bare `{"spans": [...]}`.
 
 An SDK span has `name`, `kind`, `context`/`parent` (or `parent_id`) with `trace_id`/`span_id`,
@@ -20,7 +20,7 @@ from typing import Any, Callable
 import orjson
 
 from analyzer.errors import InputError
-from analyzer.ingest.base import json_lines
+from analyzer.ingest.base import json_lines, json_sequence
 from analyzer.ingest.normalize.timestamps import to_ns
 from analyzer.ingest.otlp.records import SPAN_KIND_NAMES, STATUS_CODE_NAMES, emit_span, resource_context
 from analyzer.ingest.sink import RecordSink
@@ -81,9 +81,15 @@ def _code(value: Any, names: dict[str, int], short_names: dict[str, int]) -> int
 
 def _exact_json(src: SourceFile, doc: Any, accepts: Callable[[Any], bool]) -> Any:
     """The document parsed again by the stdlib: orjson reads a 128-bit integer id as a float."""
+    data = read_document(src)
     try:
-        exact = json.loads(read_document(src))
-    except (ValueError, RecursionError) as exc:
+        exact = json.loads(data)
+    except ValueError:  # values one after another (ConsoleSpanExporter), read as a list
+        try:
+            exact = json_sequence(data)
+        except (ValueError, RecursionError) as exc:
+            raise InputError(f"cannot read exact integer ids: {exc}") from exc
+    except RecursionError as exc:
         raise InputError(f"cannot read exact integer ids: {exc}") from exc
     return exact if accepts(exact) else doc
 
