@@ -28,6 +28,7 @@ __all__ = [
     "PairSample",
     "Segment",
     "align",
+    "create_clock_tables",
     "group_writer_domains",
     "choose_reference",
     "extract",
@@ -51,6 +52,16 @@ CLOCK_SET_ASIDE_COLUMNS = [
     ("earlier_domain", "VARCHAR"), ("later_domain", "VARCHAR"), ("pair_kind", "VARCHAR"),
     ("bound_ns", "BIGINT"), ("earlier_record", "VARCHAR"), ("later_record", "VARCHAR"),
 ]
+
+
+def create_clock_tables(con) -> None:
+    """Create the clock tables empty if missing, and add columns a store written by an older
+    seamscan lacks (a store read with --db alone is not re-aligned)."""
+    for name, columns in (("clock_domains", CLOCK_DOMAINS_COLUMNS), ("clock_segments", CLOCK_SEGMENTS_COLUMNS),
+                          ("clock_set_aside", CLOCK_SET_ASIDE_COLUMNS)):
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+        for column, ddl in columns:
+            con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {ddl}")
 
 
 def align(

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from analyzer.clock import CLOCK_DOMAINS_COLUMNS, CLOCK_SEGMENTS_COLUMNS, CLOCK_SET_ASIDE_COLUMNS, align
+from analyzer.clock import align, create_clock_tables
 from analyzer.errors import StoreError
 from analyzer.store.call_merge import merge_calls_and_lend_events
 from analyzer.store.schema import RECORD_COLUMNS, SCHEMA_VERSION
@@ -74,9 +74,7 @@ class Store:
             """CREATE TABLE IF NOT EXISTS input_problems (
                 path VARCHAR, position VARCHAR, reason VARCHAR, kind VARCHAR)"""
         )
-        for table, columns in (("clock_domains", CLOCK_DOMAINS_COLUMNS), ("clock_segments", CLOCK_SEGMENTS_COLUMNS),
-                               ("clock_set_aside", CLOCK_SET_ASIDE_COLUMNS)):
-            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t in columns)})")
+        create_clock_tables(con)
         con.execute("CREATE TABLE IF NOT EXISTS record_sessions (record_id VARCHAR, session_id VARCHAR)")
         con.execute("CREATE TABLE IF NOT EXISTS record_steps (record_id VARCHAR, step INTEGER)")
         con.execute(_sql("views.sql"))
