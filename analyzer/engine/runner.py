@@ -34,7 +34,7 @@ def run_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule],
     if any(re.search(rf"\b{name}\s*\(", rule.query, re.IGNORECASE) for rule in rules for name in helpers):
         functions.register(con)
     raw: list[tuple[Rule, dict[str, Any]]] = []
-    with materialized_views(con, enabled=len(rules) > 1):
+    with materialized_views(con, rules):
         for rule in rules:
             values = rule.option_defaults() | (options or {}).get(rule.code, {})
             for row in query_rule(con, rule, values):
@@ -45,13 +45,18 @@ def run_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule],
 
 
 @contextmanager
-def materialized_views(con: duckdb.DuckDBPyConnection, enabled: bool = True) -> Iterator[None]:
-    """The rule-facing views computed once, as temporary tables of the same names that shadow
-    them on this connection while the rules run (a rule reads a view many times over; each
-    read of a view recomputes its joins), then dropped."""
+def materialized_views(con: duckdb.DuckDBPyConnection, rules: list[Rule] | None = None) -> Iterator[None]:
+    """The rule-facing views that `rules` read (all when None) computed once, as temporary
+    tables of the same names that shadow them on this connection while the rules run (the
+    rules read the views many times over; each read of a view recomputes its joins), then
+    dropped. A single rule shares nothing: it reads the views themselves."""
     present = {row[0] for row in con.execute(
         "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()}
-    views = [v for v in RULE_VIEWS if v in present] if enabled else []
+    views = [v for v in RULE_VIEWS if v in present and (
+        rules is None or v == "records"  # records: the evidence lookup reads it too
+        or any(re.search(rf"\b{v}\b", rule.query, re.IGNORECASE) for rule in rules))]
+    if rules is not None and len(rules) < 2:
+        views = []
     try:
         for view in views:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM main.{view}")
