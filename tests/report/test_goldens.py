@@ -34,3 +34,9 @@ def test_goldens_hold_findings(demo_report):
     report, _ = demo_report
     assert {f["code"] for f in report["findings"]} == {"TEST001", "TEST002"}
     assert any(f["session"] is None for f in report["findings"])
+
+
+def test_every_format_of_the_cli_has_an_emitter_and_a_golden():
+    from analyzer.cli.options import ReportFormat
+
+    assert {f.value for f in ReportFormat} == set(formats.EMITTERS) == set(GOLDEN_NAMES)
