@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from analyzer.tui import cells
 from analyzer.tui.actions import bindings
-from analyzer.tui.error import DataScreen
+from analyzer.tui.filtered import FilteredTableScreen
 from analyzer.tui.table import VimTable
 
 SEVERITY_CYCLE = (None, "error", "warning", "info")
@@ -48,8 +48,10 @@ def preview(finding: dict[str, Any]) -> Text:
     return text
 
 
-class FindingsScreen(DataScreen):
+class FindingsScreen(FilteredTableScreen):
     BINDINGS = bindings("findings")
+    TABLE_ID = "findings"
+    FILTER_ID = "findings-filter"
 
     def __init__(self) -> None:
         super().__init__()
@@ -93,7 +95,7 @@ class FindingsScreen(DataScreen):
     def refresh_table(self) -> None:
         if self.findings is None:
             return
-        text = self.query_one("#findings-filter", Input).value.strip()
+        text = self.filter_text
         table = self.query_one("#findings", DataTable)
         table.clear()
         shown = 0
@@ -138,21 +140,9 @@ class FindingsScreen(DataScreen):
         elif event.data_table.id == "findings" and self.findings is not None:
             self.app.open_finding(self.findings[int(event.row_key.value)])
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.refresh_table()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#findings", DataTable).focus()
-
-    def action_focus_filter(self) -> None:
-        self.query_one("#findings-filter", Input).focus()
-
     def action_focus_rules(self) -> None:
         self.query_one("#rules", DataTable).focus()
 
-    def action_clear_filter(self) -> None:
-        self.query_one("#findings-filter", Input).value = ""
-        self.query_one("#findings", DataTable).focus()
 
     def action_cycle_severity(self) -> None:
         self.severity_index = (self.severity_index + 1) % len(SEVERITY_CYCLE)

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from analyzer.tui import cells, data
 from analyzer.tui.actions import bindings
-from analyzer.tui.error import DataScreen
+from analyzer.tui.filtered import FilteredTableScreen
 from analyzer.tui.table import VimTable
 
 DISPLAY_LIMIT = 2000  # rows put in the table at once; the filter reaches the others
@@ -29,8 +29,10 @@ class SessionsLoaded(Message):
         self.rows = rows
 
 
-class SessionsScreen(DataScreen):
+class SessionsScreen(FilteredTableScreen):
     BINDINGS = bindings("sessions")
+    TABLE_ID = "sessions"
+    FILTER_ID = "sessions-filter"
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,7 +76,7 @@ class SessionsScreen(DataScreen):
     def refresh_table(self) -> None:
         if self.rows is None:
             return
-        text = self.query_one("#sessions-filter", Input).value.strip().casefold()
+        text = self.filter_text.casefold()
         chosen = [r for r in self.rows if text in r.session_id.casefold()] if text else self.rows
         ordered = data.sort_sessions(chosen, self.sort_key, self.descending)
         table = self.query_one("#sessions", DataTable)
@@ -112,16 +114,3 @@ class SessionsScreen(DataScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.app.open_session(event.row_key.value)
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.refresh_table()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#sessions", DataTable).focus()
-
-    def action_focus_filter(self) -> None:
-        self.query_one("#sessions-filter", Input).focus()
-
-    def action_clear_filter(self) -> None:
-        self.query_one("#sessions-filter", Input).value = ""
-        self.query_one("#sessions", DataTable).focus()
