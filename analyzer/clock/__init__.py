@@ -132,8 +132,10 @@ def write_clock_tables(con, estimates: list[DomainEstimate]) -> None:
     _replace_table(con, "clock_set_aside", CLOCK_SET_ASIDE_COLUMNS, sorted(
         ((a, b, kind, _clamp64(w), earlier, later) for a, b, kind, w, earlier, later in set_aside),
         key=lambda row: tuple("" if v is None else str(v) for v in row)))
+    # The first segment reaches back to the domain's first record (the records view looks a
+    # record's segment up by raw start; before the first causal pair it is still the first one).
     _replace_table(con, "clock_segments", CLOCK_SEGMENTS_COLUMNS, [
-        (e.domain, i, _clamp64(s.raw_start_ns), _clamp64(s.raw_end_ns), _clamp64(s.offset_ns),
+        (e.domain, i, _clamp64(-(2**63) if i == 0 else s.raw_start_ns), _clamp64(s.raw_end_ns), _clamp64(s.offset_ns),
          _clamp64(s.lower_ns), _clamp64(s.upper_ns), s.pairs)
         for e in estimates
         for i, s in enumerate(e.segments)

@@ -110,3 +110,31 @@ def test_a_timeout_nothing_marks_is_read_from_what_the_model_was_told(con, store
     assert sorted(rows) == sorted((kind, "tool_call", cid) for cid in silent_ids
                                   for kind in ("harness<span-end", "tool-end<result"))
     assert est[AGENT].set_aside == 2 * len(silent)
+
+
+def test_records_view_applies_each_segment_even_before_the_first_pair():
+    """A stepped clock's records are aligned with the segment their raw time falls in; one
+    written before any causal pair still belongs to the first segment."""
+    import random
+
+    from analyzer.store.db import Store as RecordStore
+
+    from clock_scenarios import BASE_NS, SECOND, Store
+
+    random.seed(11)
+    db = RecordStore()
+    scenario = Store(db.con)
+    offsets = [1900 * MS if i < 20 else 2150 * MS for i in range(60)]  # the later segment is the larger
+    build_incidents(scenario, tools_offsets=offsets)
+    scenario.offsets[TOOLS] = 1900 * MS
+    scenario.span(TOOLS, "span", BASE_NS - 20 * SECOND, BASE_NS - 19 * SECOND, record_id="warm-up")
+    scenario.load()
+    db.finalize()
+    aligned, raw = db.con.execute(
+        "SELECT ts_start, ts_raw_start FROM records WHERE record_id = 'warm-up'").fetchone()
+    assert abs(aligned - (BASE_NS - 20 * SECOND)) < 5 * MS and raw - aligned > 1800 * MS
+    late = db.con.execute("""
+        SELECT count(*) FROM records d JOIN records s USING (tool_call_id)
+        WHERE d.kind = 'tool.dispatch' AND s.kind = 'tool_server' AND s.ts_start < d.ts_start""").fetchone()[0]
+    assert late == 0
+    db.close()
