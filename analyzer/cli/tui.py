@@ -40,8 +40,9 @@ def tui_command(
     config_path = config or find_config([Path.cwd(), *input_dirs(paths)])
     settings = load_config(config_path, rules).with_cli(rules, select=select, ignore=ignore,
                                                         harness_mappings=harness_mapping)
-    store, _ = load(paths, db, quiet, settings.harness_mappings)
+    store, inputs = load(paths, db, quiet, settings.harness_mappings)
     try:
-        SeamscanApp(store, rule_run(select_rules(rules, settings.select, settings.ignore), settings.rule_options)).run()
+        findings_loader = rule_run(select_rules(rules, settings.select, settings.ignore), settings.rule_options)
+        SeamscanApp(store, findings_loader, inputs).run()
     finally:
         store.close()

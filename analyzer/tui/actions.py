@@ -30,9 +30,9 @@ SCOPE_TITLES = {
 ACTIONS: tuple[Action, ...] = (
     Action("app", "q", "quit", "Quit"),
     Action("app", "ctrl+q", "quit", "Quit (also from a text field)", show=False, priority=True),
-    Action("app", "f", "switch_mode('findings')", "Findings"),
-    Action("app", "s", "switch_mode('sessions')", "Sessions"),
-    Action("app", "c", "switch_mode('clock')", "Clock"),
+    Action("app", "f", "show('findings')", "Findings"),
+    Action("app", "s", "show('sessions')", "Sessions"),
+    Action("app", "c", "show('clock')", "Clock"),
     Action("app", "question_mark,f1", "help", "Help"),
     Action("table", "j", "cursor_down", "Down", show=False),
     Action("table", "k", "cursor_up", "Up", show=False),

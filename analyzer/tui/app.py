@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from analyzer.ingest.runner import IngestSummary
 from analyzer.store.db import Store
 from analyzer.tui import data
 from analyzer.tui.actions import bindings
@@ -43,9 +44,11 @@ class SeamscanApp(App[None]):
     MODES = {"findings": FindingsScreen, "sessions": SessionsScreen, "clock": ClockScreen}
     DEFAULT_MODE = "findings"
 
-    def __init__(self, store: Store, findings_loader: data.FindingsLoader | None = None) -> None:
+    def __init__(self, store: Store, findings_loader: data.FindingsLoader | None = None,
+                 inputs: IngestSummary | None = None) -> None:
         super().__init__()
         self.store = store
+        self.inputs = inputs
         self.findings_loader = findings_loader or data.rule_run()
         self.findings: list[dict[str, Any]] | None = None
         self.rule_run_failed = False
@@ -91,12 +94,21 @@ class SeamscanApp(App[None]):
 
     def on_finding_session_found(self, message: FindingSessionFound) -> None:
         if message.session_id is None:
-            self.notify("this finding is about the whole dataset: no session to open", severity="warning")
+            self.notify("this finding is about the whole dataset: no session to open", severity="warning",
+                        markup=False)
         else:
             self.push_screen(SessionScreen(message.session_id, message.finding))
 
     def open_session(self, session_id: str) -> None:
         self.push_screen(SessionScreen(session_id))
+
+    def action_show(self, mode: str) -> None:
+        """Switch to a view; pressed in that view, back to its list (closing a session trace)."""
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

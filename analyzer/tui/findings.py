@@ -113,6 +113,10 @@ class FindingsScreen(FilteredTableScreen):
         if text:
             status.append(" · text: ")
             status.append(cells.literal(text, 40))
+        inputs = self.app.inputs
+        if inputs is not None and (inputs.errors or inputs.skipped):
+            status.append(f" · input: {len(inputs.errors)} unreadable, {len(inputs.skipped)} skipped files "
+                          "(`seamscan ingest` lists them)", style="yellow")
         if self.app.rule_run_failed:
             status.append(" · the rule run failed (see the error)", style="bold red")
         elif not self.findings:

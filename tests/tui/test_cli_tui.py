@@ -7,13 +7,14 @@ import asyncio
 import subprocess
 import sys
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from analyzer.cli import tui
+from analyzer.ingest.runner import IngestSummary, InputProblem
 from analyzer.tui import data
 from analyzer.tui.app import SeamscanApp
 from tests.conftest import FIXTURES, ROOT, run_cli
-from tests.tui.conftest import settle, table_rows
+from tests.tui.conftest import settle, shown, table_rows
 
 
 def test_headless_cli_does_not_import_textual():
@@ -40,11 +41,13 @@ def test_tui_ingests_then_opens_with_the_selected_rules(monkeypatch):
 
     def fake_run(app: SeamscanApp) -> None:
         opened["sessions"] = app.store.count("sessions")
+        opened["files"] = app.inputs.files
 
     monkeypatch.setattr(data, "rule_run", fake_rule_run)
     monkeypatch.setattr(SeamscanApp, "run", fake_run)
     tui.tui_command(paths=[FIXTURES / "multisource"], select=["SEAM002"], quiet=True)
-    assert opened == {"rules": ["SEAM002"], "sessions": 4}
+    files_in_folder = sum(1 for path in (FIXTURES / "multisource").iterdir() if path.is_file())
+    assert opened == {"rules": ["SEAM002"], "sessions": 4, "files": files_in_folder}
 
 
 def test_findings_view_lists_what_the_rule_run_returns(multisource_store):
@@ -59,3 +62,16 @@ async def walk_findings(app: SeamscanApp, expected: list[dict]) -> None:
         await settle(pilot)
         rows = table_rows(app.screen.query_one("#findings", DataTable))
         assert [(r[0], r[2]) for r in rows] == [(f["code"], f["session"] or "—") for f in expected]
+
+
+def test_input_problems_are_named_on_the_findings_screen(multisource_store):
+    inputs = IngestSummary(files=3, records=10, errors=[InputProblem("bad.pb", "@12", "truncated")],
+                           skipped=[InputProblem("notes.txt", None, "not a trace")])
+    asyncio.run(walk_inputs(SeamscanApp(multisource_store, lambda con: [], inputs)))
+
+
+async def walk_inputs(app: SeamscanApp) -> None:
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        status = shown(app.screen.query_one("#findings-status", Static))
+        assert "input: 1 unreadable, 1 skipped files" in status and "no rule fired" in status

@@ -149,3 +149,7 @@ async def walk_sessions_sort_and_open(multisource_store, findings):
         assert isinstance(pilot.app.screen, SessionScreen) and pilot.app.screen.session_id == top
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, SessionsScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("s")
+        assert isinstance(pilot.app.screen, SessionsScreen)  # the view's own key closes the trace
