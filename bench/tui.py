@@ -111,6 +111,7 @@ def measure(db: str, skip_rules: bool) -> None:
 
     async def drive() -> None:
         async with app.run_test(size=(160, 50)) as pilot:
+            app.sessions_ready.subscribe(app, lambda rows: timings.setdefault("sessions_ready_s", time.perf_counter() - started))
             await pilot.pause()
             try:
                 await app.workers.wait_for_complete()
@@ -172,7 +173,8 @@ def main() -> None:
         print(f"findings listed (rule run in a worker, {t['findings']} findings): {t['findings_s']:.2f} s")
     if "rule_run_error" in t:
         print(f"  the rule run failed: {t['rule_run_error']}")
-    print(f"sessions view loaded: {t['sessions_view_s']:.2f} s   one session's trace: {t['session_trace_s']:.2f} s")
+    print(f"session list read in the background by {t['sessions_ready_s']:.2f} s; sessions view opened after that in "
+          f"{t['sessions_view_s']:.2f} s; one session's trace: {t['session_trace_s']:.2f} s")
     print(f"worst cursor move: {t['worst_cursor_move_s'] * 1000:.0f} ms")
 
 

@@ -30,6 +30,12 @@ class FindingsLoaded(Message):
         self.findings = findings
 
 
+class SessionsLoaded(Message):
+    def __init__(self, rows: list[data.SessionSummary]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
 class FindingSessionFound(Message):
     def __init__(self, finding: dict[str, Any], session_id: str | None) -> None:
         super().__init__()
@@ -53,17 +59,31 @@ class SeamscanApp(App[None]):
         self.findings: list[dict[str, Any]] | None = None
         self.rule_run_failed = False
         self.findings_ready: Signal[list[dict[str, Any]]] = Signal(self, "findings_ready")
+        self.sessions: list[data.SessionSummary] | None = None
+        self.sessions_ready: Signal[list[data.SessionSummary]] = Signal(self, "sessions_ready")
 
     def on_mount(self) -> None:
         # After the first paint: the rule run's Python helpers would otherwise hold the GIL
-        # while the first screen is being drawn.
+        # while the first screen is being drawn. The session list is read meanwhile, so the
+        # sessions view is ready when it is opened.
         self.call_after_refresh(self.load_findings)
+        self.call_after_refresh(self.load_sessions)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="rules")
     def load_findings(self) -> None:
         with data.cursor(self.store) as con:
             findings = self.findings_loader(con)
         self.post_message(FindingsLoaded(findings))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="sessions", group="sessions")
+    def load_sessions(self) -> None:
+        with data.cursor(self.store) as con:
+            rows = data.sessions(con)
+        self.post_message(SessionsLoaded(rows))
+
+    def on_sessions_loaded(self, message: SessionsLoaded) -> None:
+        self.sessions = message.rows
+        self.sessions_ready.publish(message.rows)
 
     def on_findings_loaded(self, message: FindingsLoaded) -> None:
         self.findings = message.findings

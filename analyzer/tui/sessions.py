@@ -7,9 +7,7 @@ from collections import Counter
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from analyzer.tui import cells, data
@@ -17,16 +15,10 @@ from analyzer.tui.actions import bindings
 from analyzer.tui.filtered import FilteredTableScreen
 from analyzer.tui.table import VimTable
 
-DISPLAY_LIMIT = 2000  # rows put in the table at once; the filter reaches the others
+DISPLAY_LIMIT = 500  # rows in the table at once (2,000 took over a second to add and paint); the filter reaches the rest
 COLUMNS = (("session", None), ("start", "start"), ("duration", "duration"), ("records", None),
            ("errors", "errors"), ("findings", "findings"), ("layers", None))
 DESCENDING_FIRST = {"start": False, "duration": True, "errors": True, "findings": True}
-
-
-class SessionsLoaded(Message):
-    def __init__(self, rows: list[data.SessionSummary]) -> None:
-        super().__init__()
-        self.rows = rows
 
 
 class SessionsScreen(FilteredTableScreen):
@@ -52,16 +44,13 @@ class SessionsScreen(FilteredTableScreen):
             table.add_column(label, key=sort_key or label)
         table.focus()
         self.app.findings_ready.subscribe(self, self.count_findings)
-        self.load_sessions()
+        self.app.sessions_ready.subscribe(self, self.show_sessions)
+        if self.app.sessions is not None:
+            self.show_sessions(self.app.sessions)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, name="sessions")
-    def load_sessions(self) -> None:
-        with data.cursor(self.app.store) as con:
-            rows = data.sessions(con)
-        self.post_message(SessionsLoaded(rows))
-
-    def on_sessions_loaded(self, message: SessionsLoaded) -> None:
-        self.rows = message.rows
+    def show_sessions(self, rows: list[data.SessionSummary]) -> None:
+        """The app's session list arrived (it is read in the background from the first screen on)."""
+        self.rows = rows
         self.count_findings(self.app.findings or [])
 
     def count_findings(self, findings: list[dict[str, Any]]) -> None:
