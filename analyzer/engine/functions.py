@@ -255,6 +255,9 @@ _PAYLOAD_MESSAGE_KEYS = ("message", "detail", "details", "reason", "code", "hint
 _PAYLOAD_META_KEYS = ("type", "id", "name", "object", "tool_call_id", "call_id", "count", "total", "total_count",
                 "page", "limit", "offset", "next", "cursor", "next_cursor", "has_more", "query", "q",
                 "iserror", "is_error", "status")
+_MAYBE_EMPTY = re.compile(
+    r"\[\s*\]|\{\s*\}|null|none|undefined|\bnil\b|\"\"|''|err|fail|fault|exception|found|exist|no data|invalid"
+    r"|\bok\b|success|detail|msg|\btraceback\b", re.I)
 _NOT_FOUND_TEXT = re.compile(
     r"^\s*(?:error|exception|traceback|failed|failure)\b|\b(?:not found|does not exist|doesn't exist|"
     r"no (?:\w+ ){0,2}?(?:data|results?|records?|matches|entries) (?:was |were )?(?:found|available|returned))\b",
@@ -271,6 +274,8 @@ def payload_shape(result: str | None, status: str | None, error_message: str | N
             return "an error"
         fields = _loads(attrs) if attrs and '"result"' in attrs else None
         return "null" if isinstance(fields, dict) and "result" in fields and fields["result"] is None else None
+    if status != "error" and len(result) > 40 and not _MAYBE_EMPTY.search(result):
+        return None  # fast path: nothing in the text could make it empty or error-shaped
     shape = _payload_shape(_loads(result), 0)
     if shape is None and status == "error":
         return "an error message" if isinstance(_loads(result), str) else "an error object"
