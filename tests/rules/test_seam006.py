@@ -62,7 +62,16 @@ def test_three_attempts_without_harness():
     assert sources == {"agent.otlp.jsonl", "tools.otlp.pb"}
 
 
-@pytest.mark.parametrize("case", ["near-same-key", "near-one-attempt-reached-tool", "near-read-only-tool"])
+def test_spans_that_name_no_call_are_tied_to_their_dispatch_by_tool_and_time():
+    (finding,) = findings(CASES / "fire-no-key-unlinked-spans")
+    assert (finding["session"], finding["subject"], finding["step"]) == ("fire-no-key-unlinked-spans", "refund_order", 1)
+    assert finding["message"] == ("refund_order ran 2 times on the tool side for one call (call_r1) within 2.1 s, "
+                                  "with no idempotency key")
+    assert {"harness", "tool", "model"} <= layers(finding)
+
+
+@pytest.mark.parametrize("case", ["near-same-key", "near-same-key-unlinked-spans", "near-one-attempt-reached-tool",
+                                  "near-read-only-tool"])
 def test_near_misses(case):
     assert findings(CASES / case) == []
 
