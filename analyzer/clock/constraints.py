@@ -305,7 +305,7 @@ span_pairs AS (  -- pairs found through span ids, minus those the call ids alrea
     SELECT s.* FROM (SELECT * FROM nesting_pairs UNION ALL SELECT * FROM harness_span_pairs) s
     ANTI JOIN call_pairs c ON s.earlier_record = c.earlier_record AND s.later_record = c.later_record
 ),
-pairs AS (  -- w_ns: the bound on offset[later_domain] - offset[earlier_domain]
+pairs AS MATERIALIZED (  -- w_ns: the bound on offset[later_domain] - offset[earlier_domain]
     SELECT *, later_ns::HUGEINT - earlier_ns + {granularity(earlier_ns)} + {granularity(later_ns)} AS w_ns
     FROM (SELECT * FROM call_pairs UNION ALL SELECT * FROM span_pairs)
     WHERE earlier_domain <> later_domain AND earlier_ns IS NOT NULL AND later_ns IS NOT NULL
@@ -325,14 +325,14 @@ def _expand(template: str) -> str:
                   template)
 
 
-# The pairs are read once into a temp table, then aggregated (extract) and sampled (robust path).
-_PAIRS_SQL = "CREATE OR REPLACE TEMP TABLE clock_pairs AS " + _expand(_PAIRS_TEMPLATE) + "SELECT * FROM pairs"
+_PAIRS_SQL = _expand(_PAIRS_TEMPLATE)
+# The robust path reads the pairs again, once, into a temp table it samples from.
+_PAIRS_TABLE_SQL = "CREATE OR REPLACE TEMP TABLE clock_pairs AS " + _PAIRS_SQL + "SELECT * FROM pairs"
 DROP_PAIRS_SQL = "DROP TABLE IF EXISTS clock_pairs"
 
 # Per ordered domain pair its KEEP_TIGHTEST tightest pairs one by one (the candidates for being
 # set aside), and per pair kind its tightest pair and count. Top-N aggregates, no sort of all pairs.
-_AGGREGATE_SQL = """
-WITH pairs AS (SELECT * FROM clock_pairs),
+_AGGREGATE_SQL = _PAIRS_SQL + """,
 per_kind AS MATERIALIZED (
     SELECT earlier_domain, later_domain, pair_kind, count(*) AS n_kind,
            arg_min({'w': w_ns, 'e': earlier_record, 'l': later_record, 'te': earlier_ns, 'tl': later_ns}, w_ns)
@@ -397,11 +397,15 @@ class Extraction:
     domains: list[Domain]
     constraints: list[Constraint]
     samples_per_pair: int = SAMPLES_PER_DOMAIN_PAIR
+    pairs_table: bool = False  # the temp table clock_pairs exists
 
     def samples(self, domains: set[str]) -> list[PairSample]:
         """Per-group bounds for every domain pair touching ``domains`` (robust fallback input)."""
         if not domains:
             return []
+        if not self.pairs_table:
+            self.con.execute(_PAIRS_TABLE_SQL)  # dropped by align (DROP_PAIRS_SQL)
+            self.pairs_table = True
         rows = self.con.execute(
             _SAMPLES_SQL, {"domains": sorted(domains), "limit": self.samples_per_pair}
         ).fetchall()
@@ -416,8 +420,7 @@ def extract(con) -> Extraction:
     """Read the clock domains and the cross-domain constraints from ``record_store``.
 
     Records are carried as ``rowid``s (:func:`with_record_ids` turns the few that are reported
-    into record ids). Leaves the temp table ``clock_pairs`` for :meth:`Extraction.samples`
-    (``DROP_PAIRS_SQL`` removes it).
+    into record ids).
     """
     domains = [
         Domain(name, int(records), frozenset(kinds or ()), int(harness), int(otlp))
@@ -426,7 +429,6 @@ def extract(con) -> Extraction:
     ex = Extraction(con, domains, [])
     if len(domains) < 2:
         return ex
-    con.execute(_PAIRS_SQL)
     counts: dict[tuple[str, str, str], int] = {}
     pairs: dict[tuple[str, str, str], dict[tuple, tuple]] = defaultdict(dict)
     for a, b, kind, n_kind, w, earlier, later, earlier_ns, later_ns in con.execute(
