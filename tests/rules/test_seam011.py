@@ -41,6 +41,14 @@ def test_two_agents_of_one_session_through_tool_arguments():
     assert len(finding["evidence"]) == 4
 
 
+def test_two_agents_of_one_session_through_state_events():
+    (finding,) = findings(CASES / "fire-two-agents-state-events")
+    assert (finding["session"], finding["subject"]) == ("s11-d", "invoice:INV-88")
+    assert finding["message"] == ("agent collections (session s11-d) wrote invoice:INV-88 from a read 0.4 s old "
+                                  "(version 12); agent billing had written it 0.2 s earlier (version 13), and the "
+                                  "write carried no expected_version: that update was lost")
+
+
 def test_three_readers_two_unchecked_writers_is_one_finding():
     (finding,) = findings(CASES / "fire-three-readers-two-writers")
     assert (finding["session"], finding["subject"]) == ("s11-b", "ticket:T-88")
