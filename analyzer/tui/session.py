@@ -29,9 +29,14 @@ DETAIL_FIELDS = (  # (column, heading) of the detail pane, after the header line
 
 
 class TraceLoaded(Message):
-    def __init__(self, trace: SessionTrace, records: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, trace: SessionTrace) -> None:
         super().__init__()
         self.trace = trace
+
+
+class RecordsLoaded(Message):
+    def __init__(self, records: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
         self.records = records
 
 
@@ -109,7 +114,8 @@ class SessionScreen(DataScreen):
             text.append(cells.severity(self.finding["severity"]))
             text.append(" ")
             text.append(cells.one_line(self.finding.get("message"), 160))
-            elsewhere = len(set(self.evidence_what) - set(self.records))
+            in_trace = {r.record_id for r in self.trace.rows} if self.trace is not None else set()
+            elsewhere = len(set(self.evidence_what) - in_trace)
             if self.trace is not None:
                 text.append(f"\n◆ {len(self.evidence_rows)} evidence rows here", style=cells.EVIDENCE_STYLE)
                 if elsewhere:
@@ -118,18 +124,18 @@ class SessionScreen(DataScreen):
         return text
 
     def on_mount(self) -> None:
-        self.query_one("#trace", DataTable).add_columns("", "offset", "layer", "name", "timeline", "duration", "status", "detail")
+        columns = ("", "offset", "layer", "name", "timeline", "duration", "status", "detail")
+        self.query_one("#trace", DataTable).add_columns(*columns)
         self.load_trace()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="session trace")
     def load_trace(self) -> None:
         with data.cursor(self.app.store) as con:
-            trace = session_trace.build(con, self.session_id)
-            records = data.session_records(con, self.session_id)
-        self.post_message(TraceLoaded(trace, records))
+            self.post_message(TraceLoaded(session_trace.build(con, self.session_id)))
+            self.post_message(RecordsLoaded(data.session_records(con, self.session_id)))
 
     def on_trace_loaded(self, message: TraceLoaded) -> None:
-        self.trace, self.records = message.trace, message.records
+        self.trace = message.trace
         table = self.query_one("#trace", DataTable)
         span_ns = max([(r.offset_ns or 0) + (r.duration_ns or 0) for r in self.trace.rows] or [0])
         current_step: object = object()
@@ -155,13 +161,24 @@ class SessionScreen(DataScreen):
             cells.duration(row.duration_ns), cells.status(row.status), cells.one_line(row.detail, 80),
         ]
 
+    def on_records_loaded(self, message: RecordsLoaded) -> None:
+        """The detail columns arrive after the trace (a second query); show the cursor's record."""
+        self.records = message.records
+        table = self.query_one("#trace", DataTable)
+        if table.row_count:
+            self.show_detail(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail(event.row_key.value)
+
+    def show_detail(self, key: str | None) -> None:
         body = self.query_one("#detail-body", Static)
-        key = event.row_key.value
         if key in self.records:
             body.update(record_detail(self.records[key], self.evidence_what.get(key)))
         elif key and key.startswith("step:") and self.trace is not None:
             body.update(self.step_detail(key))
+        else:
+            body.update(Text("loading…", style="dim"))
         self.query_one("#detail", VerticalScroll).scroll_home(animate=False)
 
     def step_detail(self, key: str) -> Text:
@@ -180,8 +197,10 @@ class SessionScreen(DataScreen):
             return
         table = self.query_one("#trace", DataTable)
         here = table.cursor_row
-        later = [r for r in self.evidence_rows if r > here] if forward else [r for r in self.evidence_rows if r < here]
-        target = (later[0] if later else self.evidence_rows[0]) if forward else (later[-1] if later else self.evidence_rows[-1])
+        if forward:
+            target = next((r for r in self.evidence_rows if r > here), self.evidence_rows[0])
+        else:
+            target = next((r for r in reversed(self.evidence_rows) if r < here), self.evidence_rows[-1])
         self.show_row(target)
 
     def show_row(self, row: int) -> None:

@@ -15,7 +15,7 @@ from analyzer.tui.actions import bindings
 from analyzer.tui.filtered import FilteredTableScreen
 from analyzer.tui.table import VimTable
 
-DISPLAY_LIMIT = 500  # rows in the table at once (2,000 took over a second to add and paint); the filter reaches the rest
+DISPLAY_LIMIT = 500  # rows in the table at once (2,000 took over a second to add and paint)
 COLUMNS = (("session", None), ("start", "start"), ("duration", "duration"), ("records", None),
            ("errors", "errors"), ("findings", "findings"), ("layers", None))
 DESCENDING_FIRST = {"start": False, "duration": True, "errors": True, "findings": True}
