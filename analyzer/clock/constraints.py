@@ -156,8 +156,8 @@ result_pairs AS (
       AND NOT c.is_async AND NOT t.is_async
       AND (coalesce(c.status, 'ok') NOT IN ('error', 'timeout', 'cancelled')
            OR (c.status = 'error' AND t.status = 'error'))
-      AND CASE WHEN c.last_result IS NULL OR t.last_result IS NULL THEN true
-               ELSE {same_content(c.last_result, t.last_result)} END
+      AND CASE WHEN c.last_result IS NOT NULL AND t.last_result IS NOT NULL
+               THEN {same_content(c.last_result, t.last_result)} ELSE NOT {placeholder(c.last_result)} END
 ),
 responses AS (
     SELECT call_id, domain, max(end_ns) AS end_ns, arg_max(record_id, end_ns) AS record_id
@@ -212,9 +212,7 @@ consume_pairs AS (  -- only where the request carries this result: never after a
     JOIN call_flags f ON f.call_id = d.call_id
     WHERE NOT f.caller_gave_up AND NOT f.several_attempts
       AND CASE WHEN d.result IS NOT NULL AND c.content IS NOT NULL THEN {same_content(d.result, c.content)}
-               ELSE NOT f.failed AND NOT coalesce(regexp_matches(lower(c.content),
-                        'interrupt|timed ?out|time ?out|cancel|abort|placeholder|dropped'
-                        || '|no (result|response|output)|not (available|returned|received)'), false) END
+               ELSE NOT f.failed AND NOT {placeholder(c.content)} END
 ),
 harness_span_events AS (  -- harness lines naming the span they were written in
     SELECT rowid AS record_id, clock_domain AS domain, kind, trace_id, span_id, tool_call_id, status,
@@ -246,8 +244,9 @@ child_parent AS (
            p.tool_call_id AS parent_call_id, p.start_ns AS parent_start_ns, p.end_ns AS parent_end_ns,
            p.status AS parent_status,
            -- a caller that returned something other than its tool's result did not wait for it
-           CASE WHEN c.tool_call_id = p.tool_call_id AND c.result IS NOT NULL AND p.result IS NOT NULL
-                THEN NOT {same_content(c.result, p.result)} ELSE false END AS parent_returned_other
+           CASE WHEN c.tool_call_id <> p.tool_call_id OR p.result IS NULL THEN false
+                WHEN c.result IS NOT NULL THEN NOT {same_content(c.result, p.result)}
+                ELSE {placeholder(p.result)} END AS parent_returned_other
     FROM spans c JOIN spans p
       ON c.trace_id = p.trace_id AND c.parent_span_id = p.span_id AND c.domain <> p.domain
     WHERE c.parent_span_id IS NOT NULL AND NOT c.is_async AND NOT p.is_async
@@ -292,8 +291,9 @@ harness_span_pairs AS (
       AND NOT span_is_async
       AND coalesce(span_status, 'ok') NOT IN ('error', 'timeout', 'cancelled')
       AND span_id NOT IN (SELECT span_id FROM gave_up_spans)
-      AND CASE WHEN kind <> 'tool.result' OR result IS NULL OR span_result IS NULL THEN true
-               ELSE {same_content(result, span_result)} END
+      AND CASE WHEN kind <> 'tool.result' THEN true
+               WHEN result IS NOT NULL AND span_result IS NOT NULL THEN {same_content(result, span_result)}
+               ELSE NOT {placeholder(result)} END
 ),
 call_pairs AS (  -- pairs found through tool-call ids; no two share an ordered record pair
     SELECT * FROM dispatch_pairs
@@ -318,9 +318,16 @@ def _same_content(left: str, right: str) -> str:
             f" OR (length({b}) >= 8 AND contains({a}, {b})))")
 
 
+def _placeholder(column: str) -> str:
+    """SQL: a tool message or result that reads like a stand-in, not a tool's output (false if NULL)."""
+    return (f"coalesce(regexp_matches(lower({column}), 'interrupt|timed ?out|time ?out|cancel|abort|placeholder"
+            f"|dropped|no (result|response|output)|not (available|returned|received)'), false)")
+
+
 def _expand(template: str) -> str:
-    """Fill the template's ``{granularity(col)}`` and ``{same_content(a, b)}`` macros."""
+    """Fill the template's ``{granularity(col)}``, ``{same_content(a, b)}`` and ``{placeholder(col)}`` macros."""
     template = re.sub(r"\{granularity\((\w+)\)\}", lambda m: _granularity(m.group(1)), template)
+    template = re.sub(r"\{placeholder\(([\w.]+)\)\}", lambda m: _placeholder(m.group(1)), template)
     return re.sub(r"\{same_content\(([\w.]+), ([\w.]+)\)\}", lambda m: _same_content(m.group(1), m.group(2)),
                   template)
 

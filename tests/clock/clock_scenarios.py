@@ -152,7 +152,7 @@ INCIDENT_OFFSETS = {**TRUE_OFFSETS, SEARCH: -1300 * MS, SIDECAR: 2600 * MS}
 
 
 def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeholders=(), late_after_close=(),
-                    tools_offsets=None, mislabelled=(), silent_timeouts=()) -> None:
+                    tools_offsets=None, mislabelled=(), silent_timeouts=(), gateway_placeholders=()) -> None:
     """A gateway session behind which an agent calls two tool services, with planted incidents.
 
     Like :func:`build_scenario`, plus: even calls go to ``search-svc`` (-1.3 s), odd ones to
@@ -168,6 +168,8 @@ def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeho
     session closed. ``mislabelled``: the tool span carries the id of the call 7 later.
     ``silent_timeouts``: an agent timeout that nothing marks (client span unset, the gateway logs
     no result content): only the "timed out" told to the model shows it.
+    ``gateway_placeholders``: the gateway stops waiting after 300 ms and logs a placeholder result
+    (status ok) that the agent passes on; the tool (recording no result) ends 650 ms later.
     """
     store.offsets.update(INCIDENT_OFFSETS)
     store.harness(HARNESS, "session.open", BASE_NS - SECOND, session_own="s1")
@@ -186,7 +188,7 @@ def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeho
         client_end = result_at + lat(0.2, 0.7)
         client_status, client_error, client_result = "ok", None, json.dumps(result)
         told_model = json.dumps(result, indent=1)  # re-serialized: still the same content
-        logged_result = json.dumps(result)
+        logged_result = server_result = json.dumps(result)
         if i in agent_timeouts or i in placeholders or i in silent_timeouts:
             if i in agent_timeouts or i in silent_timeouts:
                 client_end = dispatch + 2000 * MS + lat(0.1, 0.2)
@@ -200,6 +202,13 @@ def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeho
             next_request = client_end + lat(1, 3)
             result_at = next_request + 650 * MS
             server_end = result_at - lat(0.3, 0.9)
+        elif i in gateway_placeholders:
+            result_at = dispatch + 300 * MS
+            server_end = result_at + 650 * MS
+            client_end = result_at + lat(0.2, 0.7)
+            logged_result = client_result = told_model = "Tool call interrupted: no result."
+            server_result = None
+            next_request = client_end + lat(1, 3)
         else:
             next_request = client_end + lat(1, 3)
         if i in late_after_close:
@@ -221,7 +230,7 @@ def build_incidents(store: Store, *, calls: int = 60, agent_timeouts=(), placeho
         server_id = f"call_{i + 7:04d}" if i in mislabelled else cid
         server = store.span(tool_domain, "tool_server", server_start, server_end, trace_id=trace, span_kind="server",
                             parent_span_id=client["span_id"], tool_call_id=server_id, tool_name="lookup",
-                            status="ok", result=json.dumps(result))
+                            status="ok", result=server_result)
         for event, at in (("tool.start", server_start + lat(0.1, 0.4)), ("tool.end", server_end - lat(0.1, 0.4))):
             store.harness(SIDECAR, event, at, session_own="s1", trace_id=trace, span_id=server["span_id"])
         store.harness(HARNESS, "tool.result", result_at, status="ok", result=logged_result, **in_client)

@@ -11,7 +11,8 @@ from clock_scenarios import (
     AGENT, FRAMEWORK, HARNESS, INCIDENT_OFFSETS, MS, SEARCH, SIDECAR, TOOLS, build_incidents,
 )
 
-INCIDENTS = {"agent_timeouts": (5, 17, 30), "placeholders": (9, 40), "late_after_close": (51,)}
+INCIDENTS = {"agent_timeouts": (5, 17, 30), "placeholders": (9, 40), "late_after_close": (51,),
+             "gateway_placeholders": (13, 34)}
 
 
 def by_domain(estimates):
