@@ -2,8 +2,14 @@
 
 Every pair "record X (domain a, raw x) happened before record Y (domain b, raw y)" is the
 difference constraint ``offset[b] - offset[a] <= y - x`` (aligned = raw - offset). SQL
-aggregates the pairs per ordered domain pair and pair kind (tightest bound + count), so Python
-only ever sees a handful of rows; per-pair samples are fetched only for the robust fallback.
+aggregates the pairs per ordered domain pair: its KEEP_TIGHTEST tightest pairs one by one (the
+candidates the solver may set aside) and per pair kind a count, so Python sees a bounded number
+of rows; per-group samples are fetched only for the robust path.
+
+Pairs are read causally: an incident (a caller that gave up, retried, or passed on something
+other than the tool's result) never yields the pair its ids suggest. A caller "gave up" when a
+harness ``tool.timeout``/``tool.cancel`` says so, or a caller span or result has status
+timeout/cancelled, or an error whose type or message speaks of a timeout, cancel or deadline.
 
 Pair kinds (see the CTEs of ``_PAIRS_SQL``):
 - ``dispatch<tool-start``: the first dispatch of a call precedes the first start of its
@@ -11,22 +17,27 @@ Pair kinds (see the CTEs of ``_PAIRS_SQL``):
   ``tool_call_id``. The dispatcher is a harness ``tool.dispatch``/``tool.retry`` or a caller-side
   ``tool_call`` span (CLIENT or in-process wrapper).
 - ``tool-end<result``: the ``tool_server`` span's end precedes the harness ``tool.result`` /
-  the caller span's end. Only for a single-attempt call the caller did not give up on (no
-  ``tool.timeout``/``tool.cancel``, no timeout/cancelled status, no retry), never for async
-  (consumer) spans; an error result counts only when the tool side failed too.
+  the caller span's end. Only for a single-attempt call the caller did not give up on, never
+  for async (consumer) spans; an error result counts only when the tool side failed too; and
+  the caller's result must be the tool's (same content when both are known, else not a
+  placeholder such as "interrupted" or "timed out").
 - ``response<dispatch``: a model output that requested call X (``llm_call.requested_tool_calls``
   or a harness ``model.response`` with ``tool_call_id``) ends before the first record in another
   domain that dispatches or runs X.
 - ``result<consuming-request``: the result of call X exists (harness ``tool.result``, or the
-  tool side's end when the caller did not give up) before the first model request in another
-  domain whose input messages carry a tool message for X.
+  tool side's end) before the first model request in another domain whose input messages carry
+  that result: never after a give-up or retry; when both contents are known they must agree
+  (re-serialized or wrapped is fine); with one unknown, only for a call with one outcome (no
+  error anywhere) whose tool message does not read like a placeholder.
 - ``parent<child-start`` / ``child-end<parent-end``: a span's child in another domain (same
-  trace) starts after it, and ends before it unless the parent ended in error/timeout/cancel or
-  the call was given up / retried; neither for producer/consumer spans. Links are never used.
+  trace) starts after it, and ends before it unless the parent ended in error/timeout/cancel,
+  the call was given up / retried, or the parent (same call) returned something other than the
+  child's result; neither for producer/consumer spans. Links are never used.
 - ``span-start<harness`` / ``harness<span-end``: a harness line carrying ``span_id`` S was
   written inside span S (OpenTelemetry log correlation: the id is the span active when the line
   was written; a gateway receives it as ``traceparent``). The end side only for model/tool lines
-  of a span that waited (not async, not error/timeout/cancelled, call not given up or retried).
+  of a span that waited (not async, not error/timeout/cancelled, call not given up or retried,
+  and a ``tool.result`` line carrying what the span returned, or no placeholder).
 
 Harness dispatch/result lines are never paired by call id with ``tool_call`` spans (CLIENT or
 in-process): the harness may run before such a span (an agent loop) or inside it (a gateway
