@@ -148,6 +148,9 @@ class SessionScreen(DataScreen):
                 self.evidence_rows.append(table.row_count)
             table.add_row(*self.row_cells(row, span_ns), key=row.record_id)
         self.query_one("#session-title", Static).update(self.title_text())
+        if not self.trace.rows:
+            self.query_one("#detail-body", Static).update(Text("the store holds no record of this session", style="yellow"))
+            return
         self.show_row(self.evidence_rows[0] if self.evidence_rows else min(1, table.row_count - 1))
 
     def row_cells(self, row: TraceRow, span_ns: int) -> list[Text | str]:

@@ -12,7 +12,7 @@ from analyzer.tui.findings import FindingsScreen
 from analyzer.tui.help import HelpScreen
 from analyzer.tui.session import SessionScreen
 from analyzer.tui.sessions import SessionsScreen
-from tests.tui.conftest import settle, shown, table_rows
+from tests.tui.conftest import constructed_finding, settle, shown, table_rows
 
 
 def app_for(store, findings):
@@ -153,3 +153,19 @@ async def walk_sessions_sort_and_open(multisource_store, findings):
         await settle(pilot)
         await pilot.press("s")
         assert isinstance(pilot.app.screen, SessionsScreen)  # the view's own key closes the trace
+
+
+def test_a_finding_naming_an_unknown_session_opens_an_empty_trace(multisource_store):
+    ghost = constructed_finding("SEAM007", "late-result-after-close", "error", "ghost-session", "t", "m", [])
+    asyncio.run(walk_ghost(app_for(multisource_store, [ghost])))
+
+
+async def walk_ghost(app: SeamscanApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionScreen) and app.screen.query_one("#trace", DataTable).row_count == 0
+        assert "no record of this session" in shown(app.screen.query_one("#detail-body", Static))
+        await pilot.press("n", "escape")
+        assert isinstance(app.screen, FindingsScreen)
