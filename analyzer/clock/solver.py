@@ -381,6 +381,8 @@ class _Interval:
 
 @dataclass
 class RobustEstimate:
+    """A blamed domain's estimate; ``consistent`` when a few set-aside groups explained it all."""
+
     offset_ns: int
     lower_ns: int | None
     upper_ns: int | None
@@ -627,6 +629,8 @@ class _RoundGraph:
 
 @dataclass
 class _Settled:
+    """The outcome of clearing a round's negative cycles by setting pairs aside."""
+
     ok: bool
     trimmed: dict[tuple[int, int], int]  # how many leading candidates of each edge are set aside
     weights: dict[tuple[int, int], int]  # relaxed weights after trimming
@@ -634,6 +638,8 @@ class _Settled:
 
 
 class _Solver:
+    """The state of one :func:`solve`: resolved domains and the pairs set aside so far."""
+
     def __init__(self, dom_list, edges, ref, samples, tolerance, margin):
         self.dom_list = dom_list
         self.edges = edges
