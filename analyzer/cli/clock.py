@@ -44,9 +44,9 @@ def clock_command(
     console = stdout_console()
     console.print(clock_table(rows, methods))
     if verbose:
-        from analyzer.report.clock_text import segments_table, set_aside_table
+        from analyzer.report.clock_text import segments_table, set_aside_lines
 
-        if aside:
-            console.print(set_aside_table(aside))
+        for line in set_aside_lines(aside) if aside else ():
+            console.print(line, soft_wrap=True)
         if stepped:
             console.print(segments_table(stepped))

@@ -49,19 +49,17 @@ def segments(con) -> list[tuple[str, int, float, float | None, float | None, int
     return [(d, i, ms(off), ms(lo), ms(hi), n) for d, i, off, lo, hi, n in rows]
 
 
-def set_aside_table(pairs: list[SetAsidePair]) -> Table:
-    """One row per pair: 'earlier happened before later' read from both records, and the bound
-    on offset[later] − offset[earlier] it would have imposed."""
-    table = Table(title="Causal pairs set aside (they contradict many agreeing pairs; often incidents)",
-                  title_justify="left")
-    for column in ("pair", "earlier record", "later record", "bound ms"):
-        table.add_column(column, justify="right" if column == "bound ms" else "left")
+def set_aside_lines(pairs: list[SetAsidePair]) -> list[Text]:
+    """A heading, then one line per pair, each record with its domain, kind and file:position
+    (lines, not a table, so positions are never clipped and stay greppable)."""
+    lines = [Text(f"Causal pairs set aside ({len(pairs)}): they contradict many agreeing pairs; "
+                  "often incidents themselves", style="bold")]
     for p in pairs:
-        table.add_row(Text(inert(p.pair_kind)),
-                      Text(f"{inert(p.earlier_domain)} {inert(p.earlier_kind or '?')} {inert(p.earlier_source or '?')}"),
-                      Text(f"{inert(p.later_domain)} {inert(p.later_kind or '?')} {inert(p.later_source or '?')}"),
-                      f"{p.bound_ms:+.1f}")
-    return table
+        lines.append(Text(
+            f"  {inert(p.pair_kind)}: {inert(p.earlier_domain)} {inert(p.earlier_kind or '?')} "
+            f"{inert(p.earlier_source or '?')} -> {inert(p.later_domain)} {inert(p.later_kind or '?')} "
+            f"{inert(p.later_source or '?')} (bound {p.bound_ms:+.1f} ms)"))
+    return lines
 
 
 def segments_table(rows) -> Table:
