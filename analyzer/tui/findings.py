@@ -115,8 +115,9 @@ class FindingsScreen(FilteredTableScreen):
             status.append(cells.literal(text, 40))
         inputs = self.app.inputs
         if inputs is not None and (inputs.errors or inputs.skipped):
-            status.append(f" · input: {len(inputs.errors)} unreadable, {len(inputs.skipped)} skipped files "
-                          "(`seamscan ingest` lists them)", style="yellow")
+            counts = [f"{n} {what}" for n, what in ((len(inputs.errors), "unreadable"), (len(inputs.skipped), "skipped"))
+                      if n]
+            status.append(f" · input files: {', '.join(counts)} (`seamscan ingest` lists them)", style="yellow")
         if self.app.rule_run_failed:
             status.append(" · the rule run failed (see the error)", style="bold red")
         elif not self.findings:

@@ -74,4 +74,4 @@ async def walk_inputs(app: SeamscanApp) -> None:
     async with app.run_test(size=(160, 30)) as pilot:
         await settle(pilot)
         status = shown(app.screen.query_one("#findings-status", Static))
-        assert "input: 1 unreadable, 1 skipped files" in status and "no rule fired" in status
+        assert "input files: 1 unreadable, 1 skipped" in status and "no rule fired" in status
