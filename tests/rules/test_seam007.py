@@ -69,6 +69,10 @@ def test_callback_just_before_close():
     assert findings(CASES / "near-callback-before-close") == []
 
 
+def test_a_later_turn_of_a_harness_that_logs_no_open():
+    assert findings(CASES / "near-next-turn-without-open") == []
+
+
 def test_late_only_on_the_raw_clock():
     raw, aligned = job_completed_vs_close(CASES / "near-open-on-aligned-clock")
     assert raw > 2_900_000_000  # raw: 3 s after the close
