@@ -40,8 +40,13 @@ class RecordsLoaded(Message):
         self.records = records
 
 
-def step_key(step: int | None) -> str:
-    return f"step:{step}"
+def step_label(step: int | None) -> str:
+    return f"step {step}" if step is not None else "no step"
+
+
+def heading_key(row_index: int) -> str:
+    """Row key of a step heading: unique even if one step's records were not all adjacent."""
+    return f"step-heading:{row_index}"
 
 
 def record_detail(record: dict[str, Any], evidence_what: str | None) -> Text:
@@ -92,6 +97,7 @@ class SessionScreen(DataScreen):
         self.evidence_what = {e["record_id"]: e.get("what") or "" for e in (finding or {}).get("evidence") or []}
         self.evidence_rows: list[int] = []
         self.records: dict[str, dict[str, Any]] = {}
+        self.headings: dict[str, int | None] = {}  # heading row key -> its step
         self.trace: SessionTrace | None = None
 
     def compose(self) -> ComposeResult:
@@ -142,8 +148,9 @@ class SessionScreen(DataScreen):
         for row in self.trace.rows:
             if row.step != current_step:
                 current_step = row.step
-                label = f"step {row.step}" if row.step is not None else "no step"
-                table.add_row("", "", "", Text(label, style="bold underline"), "", "", "", "", key=step_key(row.step))
+                key = heading_key(table.row_count)
+                self.headings[key] = row.step
+                table.add_row("", "", "", Text(step_label(row.step), style="bold underline"), "", "", "", "", key=key)
             if row.record_id in self.evidence_what:
                 self.evidence_rows.append(table.row_count)
             table.add_row(*self.row_cells(row, span_ns), key=row.record_id)
@@ -178,17 +185,17 @@ class SessionScreen(DataScreen):
         body = self.query_one("#detail-body", Static)
         if key in self.records:
             body.update(record_detail(self.records[key], self.evidence_what.get(key)))
-        elif key and key.startswith("step:") and self.trace is not None:
-            body.update(self.step_detail(key))
+        elif key in self.headings:
+            body.update(self.step_detail(self.headings[key]))
         else:
             body.update(Text("loading…", style="dim"))
         self.query_one("#detail", VerticalScroll).scroll_home(animate=False)
 
-    def step_detail(self, key: str) -> Text:
-        rows = [r for r in self.trace.rows if step_key(r.step) == key]
+    def step_detail(self, step: int | None) -> Text:
+        rows = [r for r in self.trace.rows if r.step == step]
         starts = [r.offset_ns for r in rows if r.offset_ns is not None]
         ends = [(r.offset_ns or 0) + (r.duration_ns or 0) for r in rows if r.offset_ns is not None]
-        text = Text(key.replace(":", " "), style="bold")
+        text = Text(step_label(step), style="bold")
         text.append(f"\n{len(rows)} records")
         if starts:
             text.append(f" · from {cells.offset(min(starts))} to {cells.offset(max(ends))}")

@@ -58,6 +58,10 @@ async def walk_walk_from_findings_to_quit(multisource_store, findings, race_find
         assert expected_source in detail
         await pilot.press("n")
         assert trace.coordinate_to_cell_key(trace.cursor_coordinate).row_key.value == first
+        await pilot.press("g")
+        first_step = screen.trace.rows[0].step
+        step_rows = sum(1 for row in screen.trace.rows if row.step == first_step)
+        assert shown(screen.query_one("#detail-body", Static)).startswith(f"step {first_step}\n{step_rows} records")
 
         await pilot.press("s")
         await settle(pilot)
