@@ -525,13 +525,7 @@ def args_change(before: str | None, after: str | None) -> str | None:
 
 def context_text(messages: str | None) -> str | None:
     """The text of a model request's non-assistant messages (user, system, tool results)."""
-    if not messages:
-        return None
-    try:
-        canonical = canonical_messages(messages) or []
-    except (TypeError, ValueError, RecursionError):
-        return None
-    texts = [str(m.get("content")) for m in canonical
+    texts = [str(m.get("content")) for m in _messages(messages)
              if m.get("role") != "assistant" and m.get("content") not in (None, "")]
     return "\n".join(texts) or None
 
