@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import re
 from typing import Any, Callable
 
@@ -136,19 +137,16 @@ def carries_result(messages: str | None, result: str | None) -> bool:
                for message in _messages(messages))
 
 
-def _messages(messages: str | None) -> list[dict[str, Any]]:
+@functools.lru_cache(maxsize=256)
+def _messages(messages: str | None) -> tuple[dict[str, Any], ...]:
+    """A model request's messages in canonical form (read only: cached, as the calls of one step
+    all look into the same next request)."""
     if not messages:
-        return []
+        return ()
     try:
-        return canonical_messages(messages) or []
+        return tuple(canonical_messages(messages) or ())
     except (TypeError, ValueError, RecursionError):
-        return []
-
-
-def asked_call_ids(messages: str | None) -> list[str]:
-    """The call ids the assistant turns of a model request's messages asked for."""
-    return [str(c["id"]) for message in _messages(messages) if message.get("role") != "tool"
-            for c in message.get("tool_calls") or [] if isinstance(c, dict) and c.get("id")]
+        return ()
 
 
 def first_user_text(messages: str | None) -> str | None:
@@ -651,7 +649,6 @@ _FUNCTIONS: list[tuple[str, Callable[..., Any], list[str], str]] = [
     ("canonical_json", canonical_json, ["VARCHAR"], "VARCHAR"),
     ("result_delivered", result_delivered, ["VARCHAR", "VARCHAR"], "BOOLEAN"),
     ("tool_response", tool_response, ["VARCHAR", "VARCHAR"], "VARCHAR"),
-    ("asked_call_ids", asked_call_ids, ["VARCHAR"], "VARCHAR[]"),
     ("first_user_text", first_user_text, ["VARCHAR"], "VARCHAR"),
     ("carries_result", carries_result, ["VARCHAR", "VARCHAR"], "BOOLEAN"),
     ("lists_call", lists_call, ["VARCHAR", "VARCHAR"], "BOOLEAN"),
