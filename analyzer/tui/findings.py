@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from analyzer.tui import cells
 from analyzer.tui.actions import bindings
 from analyzer.tui.filtered import FilteredTableScreen
-from analyzer.tui.table import VimTable
+from analyzer.tui.table import ROW_LIMIT, VimTable
 
 SEVERITY_CYCLE = (None, "error", "warning", "info")
 ALL_RULES = "all"
@@ -103,6 +103,8 @@ class FindingsScreen(FilteredTableScreen):
             if not matches(finding, self.code, self.severity, text):
                 continue
             shown += 1
+            if shown > ROW_LIMIT:
+                continue
             table.add_row(
                 Text(finding["code"]), cells.severity(finding["severity"]),
                 cells.one_line(finding.get("session") or "—", 32), cells.one_line(finding.get("subject") or "", 32),
@@ -110,6 +112,8 @@ class FindingsScreen(FilteredTableScreen):
             )
         status = Text(f"{shown} of {len(self.findings)} findings", style="bold")
         status.append(f" · rule: {self.code or ALL_RULES} · severity: {self.severity or 'all'}")
+        if shown > ROW_LIMIT:
+            status.append(f" · first {ROW_LIMIT} listed, filter to narrow", style="dim")
         if text:
             status.append(" · text: ")
             status.append(cells.literal(text, 40))

@@ -13,9 +13,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 from analyzer.tui import cells, data
 from analyzer.tui.actions import bindings
 from analyzer.tui.filtered import FilteredTableScreen
-from analyzer.tui.table import VimTable
+from analyzer.tui.table import ROW_LIMIT, VimTable
 
-DISPLAY_LIMIT = 500  # rows in the table at once (2,000 took over a second to add and paint)
 COLUMNS = (("session", None), ("start", "start"), ("duration", "duration"), ("records", None),
            ("errors", "errors"), ("findings", "findings"), ("layers", None))
 DESCENDING_FIRST = {"start": False, "duration": True, "errors": True, "findings": True}
@@ -70,7 +69,7 @@ class SessionsScreen(FilteredTableScreen):
         ordered = data.sort_sessions(chosen, self.sort_key, self.descending)
         table = self.query_one("#sessions", DataTable)
         table.clear()
-        for row in ordered[:DISPLAY_LIMIT]:
+        for row in ordered[:ROW_LIMIT]:
             table.add_row(
                 cells.one_line(row.session_id, 40), cells.timestamp(row.start_ns), cells.duration(row.duration_ns),
                 str(row.records), Text(str(row.errors), style="bold red" if row.errors else "dim"),
@@ -79,8 +78,8 @@ class SessionsScreen(FilteredTableScreen):
             )
         status = Text(f"{len(chosen)} of {len(self.rows)} sessions", style="bold")
         status.append(f" · sorted by {self.sort_key} {'↓' if self.descending else '↑'}")
-        if len(chosen) > DISPLAY_LIMIT:
-            status.append(f" · first {DISPLAY_LIMIT} shown, filter to narrow", style="dim")
+        if len(chosen) > ROW_LIMIT:
+            status.append(f" · first {ROW_LIMIT} shown, filter to narrow", style="dim")
         self.query_one("#sessions-status", Static).update(status)
 
     def sort_by(self, key: str) -> None:

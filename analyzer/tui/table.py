@@ -6,6 +6,8 @@ from textual.widgets import DataTable
 
 from analyzer.tui.actions import bindings
 
+ROW_LIMIT = 500  # rows put in a list at once (2,000 took over a second to add and paint); filters reach the rest
+
 
 class VimTable(DataTable):
     BINDINGS = bindings("table")

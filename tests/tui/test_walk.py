@@ -12,6 +12,7 @@ from analyzer.tui.findings import FindingsScreen
 from analyzer.tui.help import HelpScreen
 from analyzer.tui.session import SessionScreen
 from analyzer.tui.sessions import SessionsScreen
+from analyzer.tui.table import ROW_LIMIT
 from tests.tui.conftest import constructed_finding, settle, shown, table_rows
 
 
@@ -173,3 +174,20 @@ async def walk_ghost(app: SeamscanApp) -> None:
         assert "no record of this session" in shown(app.screen.query_one("#detail-body", Static))
         await pilot.press("n", "escape")
         assert isinstance(app.screen, FindingsScreen)
+
+
+def test_long_finding_lists_are_capped_and_the_filter_reaches_the_rest(multisource_store):
+    many = [constructed_finding("SEAM004", "orphaned-job", "error", None, f"job-{i:04d}", "m", [])
+            for i in range(ROW_LIMIT + 100)]
+    asyncio.run(walk_many(app_for(multisource_store, many)))
+
+
+async def walk_many(app: SeamscanApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#findings", DataTable)
+        assert table.row_count == ROW_LIMIT
+        assert f"{ROW_LIMIT + 100} of {ROW_LIMIT + 100} findings" in shown(app.screen.query_one("#findings-status", Static))
+        assert f"first {ROW_LIMIT} listed" in shown(app.screen.query_one("#findings-status", Static))
+        await pilot.press("slash", *f"job-{ROW_LIMIT + 99:04d}", "enter")
+        assert [row[3] for row in table_rows(table)] == [f"job-{ROW_LIMIT + 99:04d}"]
