@@ -144,7 +144,7 @@ def test_invalid_lines_are_reported_by_line_and_field_and_valid_lines_kept():
     problems = {p.position: p.reason for p in summary.errors}
     assert set(problems) == {"line 2", "line 3", "line 4", "line 6", "line 7", "line 8", "line 10"}
     assert "missing required field 'ts'" in problems["line 2"]
-    assert "field 'attempt'" in problems["line 3"] and "field 'status'" in problems["line 3"]
+    assert "field 'attempt'" in problems["line 3"] and "field 'status'" not in problems["line 3"]
     assert "field 'ts'" in problems["line 4"] and problems["line 4"].count("field 'ts'") == 1
     assert "field 'trace_id'" in problems["line 6"] and "field 'http_status'" in problems["line 6"]
     assert "malformed JSON" in problems["line 7"]
@@ -156,6 +156,7 @@ def test_invalid_lines_are_reported_by_line_and_field_and_valid_lines_kept():
     assert rows["1"]["flags"] is None and rows["9"]["flags"] is None
     for pos in ("2", "3", "4", "6", "10"):
         assert "schema_invalid" in rows[pos]["flags"]
+    assert "unknown_status" in rows["3"]["flags"] and rows["3"]["status"] == "done"  # kept, flagged
     assert "no_timestamp" in rows["2"]["flags"] and rows["2"]["ts_raw_start"] is None
     assert "bad_timestamp" in rows["4"]["flags"]
     assert rows["10"]["ts_raw_start"] == _utc_ns(2026, 11, 27, 9, 0, 5)  # still read, as UTC

@@ -77,9 +77,21 @@ def test_schema_accepts_job_states(event, state):
     assert canonical_validator().errors({"ts": 1, "event": event, "job_id": "j-1", "status": state}) == []
 
 
-def test_schema_flags_any_other_status():
-    reasons = canonical_validator().errors({"ts": 1, "event": "job.poll", "job_id": "j-1", "status": "almost"})
-    assert len(reasons) == 1 and reasons[0].startswith("field 'status': expected one of ok, error, timeout")
+def test_any_other_status_is_kept_and_flagged_not_an_input_error(tmp_path):
+    """SPEC 2.3: a status outside the known values is kept and flagged, never an input error."""
+    log = tmp_path / "gw.jsonl"
+    log.write_text(
+        '{"ts": 1, "event": "job.poll", "job_id": "j-1", "status": "almost"}\n'
+        '{"ts": 2, "event": "tool.result", "tool": "t", "status": "running"}\n'
+        '{"ts": 3, "event": "job.poll", "job_id": "j-1", "status": "running"}\n')
+    assert canonical_validator().errors({"ts": 1, "event": "job.poll", "job_id": "j-1", "status": "almost"}) == []
+    store, summary = ingest_paths(log)
+    try:
+        rows = store.con.execute("SELECT status, flags FROM records ORDER BY ts_raw_start").fetchall()
+    finally:
+        store.close()
+    assert summary.errors == []
+    assert rows == [("almost", ["unknown_status"]), ("running", ["unknown_status"]), ("running", None)]
 
 
 @pytest.mark.parametrize("result, http_status, attrs, expected", [

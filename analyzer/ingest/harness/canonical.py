@@ -41,6 +41,12 @@ VOCABULARY: tuple[str, ...] = (
 )
 EVENTS = frozenset(VOCABULARY)
 
+# SPEC 2.3 `status`: a call's outcome; on job events also the job's own state. Any other
+# value is kept and the record flagged `unknown_status`, never an input error.
+CALL_STATUSES = frozenset({"ok", "error", "timeout", "cancelled"})
+JOB_STATES = frozenset({"pending", "queued", "accepted", "running", "succeeded", "completed", "failed"})
+JOB_EVENTS = frozenset({"job.submitted", "job.poll", "job.completed", "callback.received"})
+
 # The canonical fields of SPEC 2.3 (everything else on a line is the `extra` map).
 CANONICAL_FIELDS: tuple[str, ...] = (
     "ts", "event", "session_id", "trace_id", "span_id", "agent", "step", "tool", "tool_call_id",
@@ -424,6 +430,10 @@ def emit_event(
             row[I[field]] = hex_id
             if not ok:
                 flags.append(f"bad_{field}_length")
+    status = event.get("status")
+    if isinstance(status, str) and status not in CALL_STATUSES and not (
+            event_name in JOB_EVENTS and status in JOB_STATES):
+        flags.append("unknown_status")
     dropped = event.get("dropped_tool_call_ids")
     if event_name == "context.truncate" and dropped is not None:
         row[_ARGS] = orjson.dumps(dropped, default=str).decode()
