@@ -105,7 +105,8 @@ def test_joined_event_name_status_values_epoch_time_and_field_labels(tmp_path):
     problems = {p.position: p.reason for p in summary.errors}
     assert set(problems) == {"line 3", "line 4"}
     assert "field 'attempt (from n)'" in problems["line 3"]
-    assert "field 'status (from res)'" in problems["line 3"]
+    assert "field 'status (from res)'" not in problems["line 3"]  # an unknown status is flagged, not an error
+    assert "unknown_status" in rows[2]["flags"]
     assert "field 'ts (from time)'" in problems["line 4"] and "later" in problems["line 4"]
     assert rows[3]["flags"] == ["bad_timestamp"] and rows[3]["ts_raw_start"] is None
 

@@ -148,6 +148,10 @@ ATTRIBUTE_KEYS: dict[str, tuple[Key, ...]] = {
         ("ai.response.model", "text", VERCEL),
         ("ai.model.id", "text", VERCEL),
     ),
+    "any.http_status": (
+        ("http.response.status_code", "int", "OpenTelemetry HTTP"),
+        ("http.status_code", "int", "OpenTelemetry HTTP (deprecated)"),
+    ),
     "agent_run.args": (
         ("input.value", "payload", OPENINFERENCE),
         ("traceloop.entity.input", "payload", TRACELOOP),

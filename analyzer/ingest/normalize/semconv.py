@@ -373,6 +373,7 @@ def normalize(attrs: dict[str, Any], name: str) -> dict[str, Any]:
 
     out["agent"] = lookup(attrs, "any.agent")
     out["model"] = lookup(attrs, "any.model")
+    out["http_status"] = lookup(attrs, "any.http_status")
     error_type = attrs.get("error.type")
     if error_type is not None:
         out["error_type"] = str(error_type)
