@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "fixtures"))
 
 import opentelemetry.sdk.trace as otel_sdk_trace  # noqa: E402
+from agents.tool_context import ToolContext  # noqa: E402  (function tools' annotations resolve here)
 from generate_demo import PROPAGATOR, instrumentation, length_prefixed, make_process, otlp_json_line  # noqa: E402
 from generate_multisource import BASE_NS, MS, encode_ts, iso_us  # noqa: E402
 from opentelemetry import trace  # noqa: E402
@@ -100,6 +101,7 @@ class World:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        self.id_rng = random.Random(f"gateway-ids-{seed}")  # not the processes' seeded id streams
         self.gw: list[tuple[int, dict[str, Any]]] = []
         self.sched: list[tuple[int, dict[str, Any]]] = []
         self.agent = make_process("support-agent", "agent-node", "3.2.0", seed)
@@ -136,7 +138,14 @@ class World:
 
     # -- sessions
     def open(self, sid: str, at_ms: float, prompt: str, *, agent: str = "support",
-             deadline_ms: float | None = None) -> Sess:
+             deadline_ms: float | None = None, otel: bool = True) -> Sess:
+        if not otel:  # no OTel agent process: the gateway's own (unexported) trace context
+            from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+            root = NonRecordingSpan(SpanContext(self.id_rng.getrandbits(128), self.id_rng.getrandbits(64), False,
+                                                TraceFlags(1)))
+            sess = Sess(sid, agent, root, [user_msg(prompt)], linked=self.rng.random() > self.unlinked_share)
+            self.log(at_ms, "session.open", sess, trace_id=sess.trace_hex, deadline_ms=deadline_ms)
+            return sess
         root = self.tracer.start_span(f"invoke_agent {agent}", kind=SpanKind.INTERNAL,
                                       start_time=ns_at(at_ms + 1, OFFSETS_MS["agent"]),
                                       attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent,
@@ -150,8 +159,10 @@ class World:
             self.log(at_ms - 2, "response.forward", sess, step=sess.step, text=answer)
         self.log(at_ms, "session.close", sess, status=status)
         sess.root.end(end_time=ns_at(at_ms - 1, OFFSETS_MS["agent"]))
-        self.agent_requests.append(encode_spans(self.agent.span_exporter.get_finished_spans()))
-        self.agent.span_exporter.clear()
+        spans = self.agent.span_exporter.get_finished_spans()
+        if spans:
+            self.agent_requests.append(encode_spans(spans))
+            self.agent.span_exporter.clear()
 
     def chat(self, sess: Sess, start_ms: float, end_ms: float, *, text: str | None = None,
              calls: list[tuple[str, str, dict[str, Any]]] = (), inputs: list[dict[str, Any]] | None = None,
@@ -172,7 +183,8 @@ class World:
             attributes={"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
                         "gen_ai.request.model": MODEL, "gen_ai.conversation.id": sess.sid,
                         "gen_ai.agent.name": sess.agent,
-                        "gen_ai.system_instructions": json.dumps([{"type": "text", "content": system}]),
+                        **({"gen_ai.system_instructions": json.dumps([{"type": "text", "content": system}])}
+                           if system else {}),
                         "gen_ai.input.messages": json.dumps(inputs), "gen_ai.output.messages": json.dumps(out),
                         "gen_ai.usage.input_tokens": 1600 + 60 * len(inputs), "gen_ai.usage.output_tokens": 44,
                         "gen_ai.usage.cache_read.input_tokens": read,
@@ -291,7 +303,7 @@ class World:
                 for t, line in sorted(self.sched, key=lambda x: x[0]):
                     f.write(json.dumps({"ts": iso_us(t).replace("+00:00", "Z"), "clock": "scheduler", **line},
                                        separators=(",", ":")) + "\n")
-        (out / "agent").mkdir()
+        (out / "agent").mkdir(exist_ok=True)
         left = self.agent.span_exporter.get_finished_spans()
         if left:
             self.agent_requests.append(encode_spans(left))
@@ -440,6 +452,18 @@ def normal_session(w: World, sid: str, t0: float, kind: int) -> float:
         sess.messages[-2] = result_msg(calls[1][1], json.dumps(bodies[1], indent=2))
         t = max(ends)
         ans = "You're on the Team plan; your last invoice was EUR 12.0 and you have no open tickets."
+    elif kind == 12:  # put a PO number on an invoice: read it, then update it (customers share a pool)
+        cust = f"C-{r.randint(10, 13)}"
+        inv = f"INV-{r.randint(1000, 9999)}"
+        po = f"PO-{r.randint(100, 999)}"
+        sess = w.open(sid, t0, f"Please add {po} to invoice {inv}.")
+        rd = {"customer_id": cust, "invoice_id": inv}
+        t = w.chat(sess, t0 + 20, t0 + 500, calls=[("get_invoice", f"call_{sid}_1", rd)])
+        t = w.quick(sess, "get_invoice", f"call_{sid}_1", rd, t + 5, dict(rd, po_number=None, total_eur=99.0))
+        wr = dict(rd, po_number=po)
+        t = w.chat(sess, t + 10, t + 3000, calls=[("update_invoice", f"call_{sid}_2", wr)])
+        t = w.quick(sess, "update_invoice", f"call_{sid}_2", wr, t + 5, dict(wr, total_eur=99.0))
+        ans = f"Done: invoice {inv} now carries {po}."
     else:
         tck = f"TCK-{r.randint(1000, 9999)}"
         sess = w.open(sid, t0, f"Any update on ticket {tck}?")
@@ -778,6 +802,21 @@ def seam005(w: World, t: float, clean: bool) -> float:
     # billing-assistant: p50 sum ~2 s of a 5 s budget; 4 of 60 runs go over (6.7 %)
     t = chain("billing-assistant", 60, 5000, set() if clean else {7, 23, 41, 52}, 350, t)
     if not clean:
+        t2 = start + 4_000
+        for k in range(70):
+            sid = f"kb-research-{k:03d}"
+            sess = w.open(sid, t2, f"Research question #{k}", agent="kb-research", deadline_ms=6000)
+            tt = w.chat(sess, t2 + 15, t2 + 15 + w.rng.uniform(600, 800),
+                        calls=[("search_kb", f"call_{sid}_a", {"q": k}), ("lookup_customer", f"call_{sid}_b", {"n": k})])
+            e1 = w.quick(sess, "search_kb", f"call_{sid}_a", {"q": k}, tt + 5, {"articles": [{"id": f"KB-{k}"}]})
+            e2 = w.quick(sess, "lookup_customer", f"call_{sid}_b", {"n": k}, tt + 8, {"customer_id": f"C-{k}"})
+            slow = 4500 if k in (11, 38, 59) else 0
+            ans = f"See KB-{k}."
+            tt = w.chat(sess, max(e1, e2) + 10, max(e1, e2) + w.rng.uniform(900, 1200) + slow, text=ans)
+            w.close(sess, tt + 10, ans)
+            t2 += 9_000
+        w.incident("SEAM005", "model-hop-tail-3-of-70", None, subject="kb-research")
+    if not clean:
         w.incident("SEAM005", "tail-4-of-60", None, subject="billing-assistant")
         # returns-agent: 1 of 120 over budget (0.8 %): rare, within the share
         t = chain("returns-agent", 120, 5000, {64}, 300, start + 1_000)
@@ -842,6 +881,24 @@ def seam006(w: World, t: float) -> float:
         w.close(sess, tt + 10, ans)
         (w.incident if fire else w.near)("SEAM006", form, sid)
         t = tt + 30_000
+    # the model re-issued the call (a new call id, same arguments) after the gateway reported a timeout
+    sid = "ops-f006-model-reissue"
+    sess = w.open(sid, t, "Book a courier pickup for tomorrow.")
+    tt = lead_in(w, sess, t + 20, n=3)
+    args = {"address": "Storgata 1, Oslo", "date": "2026-11-28", "parcels": 2}
+    tt = w.chat(sess, tt + 10, tt + 600, calls=[("book_pickup", f"call_{sid}_1", args)])
+    a1 = tt + 5
+    w.call(sess, "book_pickup", f"call_{sid}_1", args, a1, (a1 + 30, a1 + 8600), result={"pickup_id": "PK-1"},
+           gives_up="timeout", give_up_ms=a1 + 8000)
+    sess.messages.append(result_msg(f"call_{sid}_1", {"error": "timed out after 8000 ms"}))
+    w.allow("SEAM002", sid, "the gateway gave up on the first call while the tool went on")
+    tt = w.chat(sess, a1 + 8010, a1 + 8600, calls=[("book_pickup", f"call_{sid}_2", args)])
+    tt = w.quick(sess, "book_pickup", f"call_{sid}_2", args, tt + 5, {"pickup_id": "PK-2"})
+    ans = "Your pickup PK-2 is booked for 2026-11-28."
+    tt = w.chat(sess, tt + 10, tt + 600, text=ans)
+    w.close(sess, tt + 10, ans)
+    w.incident("SEAM006", "model-reissued-new-call-id", sid)
+    t = tt + 30_000
     # OTLP only: the agent retried send_email itself (no gateway); both reached the tool, no key
     sid = "ops-f006-otlp-only"
     sess = w.open(sid, t, "Send the invoice to the customer again.")
@@ -861,7 +918,8 @@ def seam006(w: World, t: float) -> float:
 
 
 def seam007(w: World, t: float) -> float:
-    cases = [("callback-after-close", "callback.received", 45_000, None, True),
+    cases = [("callback-after-close-no-session-id", "callback.received", 20_000, "nosession", True),
+             ("callback-after-close", "callback.received", 45_000, None, True),
              ("job-completed-after-close", "job.completed", 8_000, None, True),
              ("tool-result-after-close", "tool.result", 3_000, None, True),
              ("routed-into-next-session", "callback.received", 70_000, "next", True),
@@ -907,7 +965,10 @@ def seam007(w: World, t: float) -> float:
             if after < 0:
                 w.log(close + after, event, sess, job_id=job, status="succeeded", result={"refund": "approved"})
             w.close(sess, close, ans)
-            if after > 0:
+            if after > 0 and routed == "nosession":  # the callback names only the job
+                w.gw.append((ns_at(close + after), {"event": event, "job_id": job, "status": "succeeded",
+                                                    "result": {"refund": "approved"}}))
+            elif after > 0:
                 target = sess
                 if routed:
                     target = w.open(f"{sid}-next", close + after - 3000, "Hi again, any news on my refund?")
@@ -965,6 +1026,18 @@ def seam008(w: World, t: float) -> float:
         llm.end(end_time=ns_at(at + 1900, OFFSETS_MS["agent"]))
         root.end(end_time=ns_at(at + 1950, OFFSETS_MS["agent"]))
     w.incident("SEAM008", "openinference-6-runs", oi_sids[0], sessions=oi_sids)
+    t += 60_000
+    sys_sids = []
+    for k in range(5):
+        sid = f"kb-sysmsg-{k:02d}"
+        sys_sids.append(sid)
+        at = t + k * 250
+        sess = w.open(sid, at, f"Summarize article KB-{400 + k}.", agent="kb-digest")
+        sess.messages.insert(0, {"role": "system", "parts": [{"type": "text", "content": digest}]})
+        ans = f"- KB-{400 + k}: five bullets."
+        w.chat(sess, at + 10, at + 1800, text=ans, system="", cache=(2100, 0))
+        w.close(sess, at + 1850, ans)
+    w.incident("SEAM008", "system-in-input-messages", sys_sids[0], sessions=sys_sids)
     t += 60_000
     sids = fanout("f1", 7, 450, [2100] * 7, None, t)
     w.incident("SEAM008", "fanout-7-sessions", sids[0], sessions=sids)
@@ -1149,6 +1222,64 @@ def seam011(w: World, t: float) -> float:
     ev(500, "session.close", "ops-f011-agents", "router", status="ok")
     w.incident("SEAM011", "two-agents-one-session", "ops-f011-agents")
     t += 60_000
+    # OTLP only: an agent without a gateway; two runs read and save one account through the tool service
+    a = w.open("ops-f011-otlp-a", t, "Raise my credit limit to 5000.")
+    b = w.open("ops-f011-otlp-b", t + 50, "Change my billing e-mail.")
+    acct = {"account_id": "AC-77", "credit_limit": 3000, "email": "old@example.com"}
+    for sess, off, change in ((a, 0, {"credit_limit": 5000}), (b, 200, {"email": "new@example.com"})):
+        w.chat(sess, t + 60 + off, t + 500 + off, calls=[("fetch_account", f"call_{sess.sid}_r", {"account_id": "AC-77"})],
+               harness=False)
+        w.call(sess, "fetch_account", f"call_{sess.sid}_r", {"account_id": "AC-77"}, t + 510 + off,
+               (t + 540 + off, t + 600 + off), result=acct, harness=False)
+    for sess, off, change in ((a, 0, {"credit_limit": 5000}), (b, 300, {"email": "new@example.com"})):
+        args = dict(acct, **change)
+        w.chat(sess, t + 900 + off, t + 1500 + off, calls=[("save_account", f"call_{sess.sid}_w", args)], harness=False)
+        w.call(sess, "save_account", f"call_{sess.sid}_w", args, t + 1510 + off, (t + 1540 + off, t + 1620 + off),
+               result={"saved": True}, harness=False)
+    w.close(a, t + 2500, None)
+    w.close(b, t + 2600, None)
+    w.incident("SEAM011", "otlp-only-fetch-save", "ops-f011-otlp-b", sessions=["ops-f011-otlp-a", "ops-f011-otlp-b"])
+    t += 60_000
+    # near: two sessions update different invoices of one customer at the same time
+    a = w.open("sup-n011-inv-a", t, "Add PO-1 to INV-8801.")
+    b = w.open("sup-n011-inv-b", t + 60, "Add PO-2 to INV-8802.")
+    for sess, inv, off in ((a, "INV-8801", 0), (b, "INV-8802", 100)):
+        rd = {"customer_id": "C-500", "invoice_id": inv}
+        w.chat(sess, t + 100 + off, t + 500 + off, calls=[("get_invoice", f"call_{sess.sid}_r", rd)])
+        w.call(sess, "get_invoice", f"call_{sess.sid}_r", rd, t + 510 + off, (t + 540 + off, t + 600 + off),
+               result=dict(rd, po_number=None))
+    for sess, inv, po, off in ((a, "INV-8801", "PO-1", 0), (b, "INV-8802", "PO-2", 150)):
+        wr = {"customer_id": "C-500", "invoice_id": inv, "po_number": po}
+        w.chat(sess, t + 700 + off, t + 1300 + off, calls=[("update_invoice", f"call_{sess.sid}_w", wr)])
+        w.call(sess, "update_invoice", f"call_{sess.sid}_w", wr, t + 1310 + off, (t + 1340 + off, t + 1420 + off),
+               result=dict(wr, saved=True))
+    w.close(a, t + 2500, "Done.")
+    w.close(b, t + 2600, "Done.")
+    w.near("SEAM011", "different-invoices-same-customer", "sup-n011-inv-b")
+    t += 60_000
+    # near: a conditioned update (if_match in the arguments) rejected with 412, then re-read and re-applied
+    a = w.open("sup-n011-ifm-a", t, "Set my phone.")
+    b = w.open("sup-n011-ifm-b", t + 60, "Set my VAT id.")
+    prof = {"customer_id": "C-4343", "phone": "1", "vat": None, "etag": "v7"}
+    for sess, off in ((a, 0), (b, 100)):
+        w.chat(sess, t + 100 + off, t + 500 + off, calls=[("get_profile", f"call_{sess.sid}_r", {"customer_id": "C-4343"})])
+        w.call(sess, "get_profile", f"call_{sess.sid}_r", {"customer_id": "C-4343"}, t + 510 + off,
+               (t + 540 + off, t + 600 + off), result=prof)
+    wa = {"customer_id": "C-4343", "phone": "2", "if_match": "v7"}
+    wb = {"customer_id": "C-4343", "vat": "NO1", "if_match": "v7"}
+    w.chat(a, t + 700, t + 1300, calls=[("edit_profile", "call_ifm_a", wa)])
+    w.call(a, "edit_profile", "call_ifm_a", wa, t + 1310, (t + 1340, t + 1420), result={"etag": "v8"})
+    w.chat(b, t + 800, t + 1400, calls=[("edit_profile", "call_ifm_b", wb)])
+    w.call(b, "edit_profile", "call_ifm_b", wb, t + 1430, (t + 1460, t + 1520), result={"error": "precondition failed"},
+           http_status=412, server_error="HTTP 412 Precondition Failed")
+    w.call(b, "get_profile", "call_ifm_b2", {"customer_id": "C-4343"}, t + 1600, (t + 1630, t + 1690),
+           result=dict(prof, phone="2", etag="v8"))
+    wb2 = dict(wb, if_match="v8")
+    w.call(b, "edit_profile", "call_ifm_b3", wb2, t + 1800, (t + 1830, t + 1900), result={"etag": "v9"})
+    w.close(a, t + 2500, "Done.")
+    w.close(b, t + 2600, "Done.")
+    w.near("SEAM011", "if-match-412-then-reread", "sup-n011-ifm-b")
+    t += 60_000
     # near: sequential read-modify-write
     ev(0, "session.open", "ops-n011-seq1", "quota")
     ev(10, "state.read", "ops-n011-seq1", "quota", resource="quota:ws-20", version=5)
@@ -1247,6 +1378,36 @@ def seam012(w: World, t: float) -> float:
     w.near("SEAM012", "caller-gave-up", sid)
     w.incident("SEAM002", "gave-up-result-replaced", sid)
     return tt + 30_000
+
+
+def seam010_stepped(w: World, t: float) -> float:
+    """A geocoding service whose clock steps from +0.2 s to +1.9 s mid-run (NTP gave up, then fixed)."""
+    w.services["geo"] = make_process("geo-tools", "geo-node", "5.1.0", 7070)
+    for k in range(24):
+        OFFSETS_MS["geo"] = 200.0 if k < 12 else 1900.0
+        sid = f"sup-geo-{k:02d}"
+        sess = w.open(sid, t, "Which depot serves postcode 0150?")
+        cid = f"call_{sid}_g"
+        tt = w.chat(sess, t + 20, t + 600, calls=[("geocode", cid, {"postcode": "0150", "country": "NO"})])
+        tt = w.call(sess, "geocode", cid, {"postcode": "0150", "country": "NO"}, tt + 5, (tt + 30, tt + 150),
+                    result={"lat": 59.91, "lon": 10.75, "depot": "Oslo-Sentrum"}, service="geo")
+        ans = "Depot Oslo-Sentrum serves 0150."
+        tt = w.chat(sess, tt + 10, tt + 700, text=ans)
+        w.close(sess, tt + 10, ans)
+        t = tt + 15_000
+    w.incident("SEAM010", "domain-stepped-clock", None, subject="geo-tools")
+    return t
+
+
+def late_cycle(w: World) -> None:
+    """Two agents waiting on each other when the export ends: neither session ever closed."""
+    end = max(t for t, _ in w.gw) / MS - BASE_NS / MS
+    t = end - 900_000
+    w.log(t, "session.open", "dsp-f009-open-a", agent="dispatcher")
+    w.log(t + 1000, "session.open", "dsp-f009-open-b", agent="courier-planner")
+    w.log(t + 2000, "wait.start", "dsp-f009-open-a", agent="dispatcher", step=1, waiting_for="agent:courier-planner")
+    w.log(t + 3000, "wait.start", "dsp-f009-open-b", agent="courier-planner", step=1, waiting_for="agent:dispatcher")
+    w.incident("SEAM009", "2-cycle-never-closed", "dsp-f009-open-a", sessions=["dsp-f009-open-a", "dsp-f009-open-b"])
 
 
 def seam010_domain(w: World, t: float) -> float:
@@ -1353,6 +1514,208 @@ def agents_sdk(out: Path, w: World, start_ms: float, clean: bool) -> None:
     (out / "agents-sdk" / "export.json").write_text(json.dumps({"data": items}, indent=1) + "\n", encoding="utf-8")
 
 
+FW_OFFSET_MS = -350.0
+"""The Agents SDK host's clock (its export's started_at / ended_at) reads 0.35 s behind."""
+
+
+def agents_sdk_gateway(w: World, start_ms: float, clean: bool) -> list[dict[str, Any]]:
+    """Agents SDK runs (offline, scripted model) whose tools go through the gateway to the tool
+    services: the agent layer of these sessions is the SDK's trace export (group id = session
+    id), the gateway logs the dispatches and results, the tool services their SERVER spans."""
+    from agents import Agent, Runner, function_tool, set_trace_processors, trace
+    from agents.tracing import TracingProcessor
+    from generate_openai_agents import ScriptedModel, fc, msg
+
+    vc = {"ms": start_ms}
+    items: list[dict[str, Any]] = []
+
+    def iso(ms: float) -> str:
+        return iso_us(ns_at(ms, FW_OFFSET_MS))
+
+    class Stamping(TracingProcessor):
+        """The SDK's export items, stamped on the virtual clock (the host's clock)."""
+
+        def __init__(self) -> None:
+            self.starts: dict[str, float] = {}
+
+        def on_trace_start(self, tr: Any) -> None:
+            item = tr.export()
+            if item:
+                items.append(item)
+
+        def on_trace_end(self, tr: Any) -> None:
+            pass
+
+        def on_span_start(self, span: Any) -> None:
+            vc["ms"] += 0.4
+            self.starts[span.span_id] = vc["ms"]
+
+        def on_span_end(self, span: Any) -> None:
+            vc["ms"] += 0.4
+            item = span.export()
+            if item:
+                item["started_at"], item["ended_at"] = iso(self.starts.pop(span.span_id)), iso(vc["ms"])
+                items.append(item)
+
+        def shutdown(self, timeout: float | None = None) -> None:
+            pass
+
+        def force_flush(self) -> None:
+            pass
+
+    set_trace_processors([Stamping()])
+    cur: dict[str, Any] = {}
+
+    class TimedModel(ScriptedModel):
+        def _serve(self, request: Any) -> Any:
+            vc["ms"] += w.rng.uniform(600, 1100)
+            cur["sess"].step += 1
+            return super()._serve(request)
+
+    def through_gateway(ctx: ToolContext, tool: str, args: dict[str, Any]) -> Any:
+        sess: Sess = cur["sess"]
+        plan = cur["plan"].get(tool) or [{"body": {"ok": True}}]
+        spec = plan.pop(0) if len(plan) > 1 else plan[0]
+        cid = ctx.tool_call_id
+        t = vc["ms"] + 2
+        if spec.get("lost"):  # attempt 1's response is lost; the gateway retries (no key)
+            w.call(sess, tool, cid, args, t, (t + 25, t + 3600), result=spec["body"], agent_span=False,
+                   gives_up="timeout", give_up_ms=t + 3000, deliver=False)
+            t += 3100
+            done = w.call(sess, tool, cid, args, t, (t + 25, t + 300), result=spec["body"], agent_span=False,
+                          attempt=2, retry=True, deliver=False)
+        elif spec.get("timeout"):
+            w.call(sess, tool, cid, args, t, (t + 25, t + 4000 + spec["timeout"]), result=spec["body"],
+                   agent_span=False, gives_up="timeout", give_up_ms=t + 4000, deliver=False)
+            vc["ms"] = t + 4002
+            raise TimeoutError(f"{tool}: no response from the gateway after 4000 ms")
+        else:
+            s0 = t + w.rng.uniform(15, 40)
+            http = spec.get("http", 200)
+            done = w.call(sess, tool, cid, args, t, (s0, s0 + w.rng.uniform(80, 300)), result=spec["body"],
+                          http_status=http, agent_span=False, deliver=False,
+                          server_error=f"HTTP {http}: {json.dumps(spec['body'])}" if http >= 400 else None)
+            if http >= 400:
+                vc["ms"] = done + 1
+                raise RuntimeError(f"HTTP {http}: {json.dumps(spec['body'])}")
+        vc["ms"] = done + 1
+        return spec["body"]
+
+    @function_tool
+    def find_customer(ctx: ToolContext, email: str) -> Any:
+        """Find a customer by e-mail."""
+        return through_gateway(ctx, "find_customer", {"email": email})
+
+    @function_tool
+    def render_statement(ctx: ToolContext, customer_id: str, month: str) -> Any:
+        """Render a monthly statement (PDF)."""
+        return through_gateway(ctx, "render_statement", {"customer_id": customer_id, "month": month})
+
+    @function_tool
+    def create_credit_note(ctx: ToolContext, customer_id: str, amount_eur: float) -> Any:
+        """Create a credit note for a customer."""
+        return through_gateway(ctx, "create_credit_note", {"customer_id": customer_id, "amount_eur": amount_eur})
+
+    @function_tool
+    def set_shipping_address(ctx: ToolContext, customer_id: str, postcode: str) -> Any:
+        """Change the shipping address (postcode of the destination country)."""
+        return through_gateway(ctx, "set_shipping_address", {"customer_id": customer_id, "postcode": postcode})
+
+    tools = [find_customer, render_statement, create_credit_note, set_shipping_address]
+    cust = {"customer_id": "C-610", "name": "Ines Duarte", "plan": "Business"}
+    sessions: list[tuple[str, str | None, bool, list[Any], dict[str, list[dict[str, Any]]]]] = []
+    for k in range(10):  # ordinary conversations (and the clock's anchors)
+        c = dict(cust, customer_id=f"C-6{k:02d}")
+        sessions.append((f"sdk-gw-ok-{k}", None, False, [
+            [fc(f"call_ok{k}a", "find_customer", {"email": f"user{k}@example.com"})],
+            [msg(f"m_ok{k}", f"Found you: {c['customer_id']}, on the {c['plan']} plan.")]],
+            {"find_customer": [{"body": c}]}))
+    if not clean:
+        sessions += [
+            ("sdk-gw-f001-empty-customer", "SEAM001", True, [
+                [fc("call_e1", "find_customer", {"email": "lena@example.com"})],
+                [msg("m_e1", "Hi Lena! You're customer C-7731 on the Enterprise plan, billed EUR 2,400 yearly since "
+                             "March 2023.")]], {"find_customer": [{"body": {"customers": []}}]}),
+            ("sdk-gw-n001-empty-customer-ack", "SEAM001", False, [
+                [fc("call_e2", "find_customer", {"email": "max@example.com"})],
+                [msg("m_e2", "I can't find a customer account for max@example.com. Did you sign up with another "
+                             "address?")]], {"find_customer": [{"body": {"customers": []}}]}),
+            ("sdk-gw-f002-statement-timeout", "SEAM002", True, [
+                [fc("call_t1", "render_statement", {"customer_id": "C-610", "month": "2026-10"})],
+                [msg("m_t1", "Rendering the statement timed out; please try again later.")]],
+             {"render_statement": [{"timeout": 1500, "body": {"url": "https://files.example/C-610-2026-10.pdf"}}]}),
+            ("sdk-gw-f006-credit-note-twice", "SEAM006", True, [
+                [fc("call_c1", "create_credit_note", {"customer_id": "C-611", "amount_eur": 25.0})],
+                [msg("m_c1", "I've created a credit note of EUR 25.0 for C-611.")]],
+             {"create_credit_note": [{"lost": True, "body": {"credit_note": "CN-9001", "amount_eur": 25.0}}]}),
+            ("sdk-gw-f003-postcode-422", "SEAM003", True, [
+                [fc("call_p1", "set_shipping_address", {"customer_id": "C-612", "postcode": "1234"})],
+                [fc("call_p2", "set_shipping_address", {"customer_id": "C-612", "postcode": "1234-567"})],
+                [msg("m_p2", "Your shipping postcode is now 1234-567.")]],
+             {"set_shipping_address": [{"http": 422, "body": {"detail": [{"loc": ["postcode"],
+                                                                             "msg": "string does not match "
+                                                                                    "pattern NNNN-NNN"}]}},
+                                          {"body": {"customer_id": "C-612", "postcode": "1234-567"}}]}),
+            ("sdk-gw-n003-503-then-other-month", "SEAM003", False, [
+                [fc("call_u1", "render_statement", {"customer_id": "C-614", "month": "2026-10"})],
+                [fc("call_u2", "render_statement", {"customer_id": "C-614", "month": "2026-09"})],
+                [msg("m_u2", "October's statement isn't available right now; here is September's: "
+                             "https://files.example/C-614-2026-09.pdf")]],
+             {"render_statement": [{"http": 503, "body": {"error": "renderer overloaded, retry later"}},
+                                   {"body": {"url": "https://files.example/C-614-2026-09.pdf"}}]}),
+            ("sdk-gw-f012-filter-dropped-latest", "SEAM012", True, [
+                [fc("call_h1", "find_customer", {"email": "kai@example.com"})],
+                [fc("call_h2", "find_customer", {"email": "kai.old@example.com"})],
+                [msg("m_h2", "I checked both addresses for you; let me know which account you want to keep.")]],
+             {"find_customer": [{"body": dict(cust, customer_id="C-701")}, {"body": dict(cust, customer_id="C-702")}],
+              "_filter": [{"drop": "latest"}]}),
+            ("sdk-gw-n012-filter-dropped-old", "SEAM012", False, [
+                [fc("call_h3", "find_customer", {"email": "kim@example.com"})],
+                [fc("call_h4", "find_customer", {"email": "kim.old@example.com"})],
+                [msg("m_h4", "Your older address belongs to C-704 on the Business plan.")]],
+             {"find_customer": [{"body": dict(cust, customer_id="C-703")}, {"body": dict(cust, customer_id="C-704")}],
+              "_filter": [{"drop": "old"}]}),
+            ("sdk-gw-f004-statement-queued", "SEAM004", True, [
+                [fc("call_q1", "render_statement", {"customer_id": "C-613", "month": "2026-09"})],
+                [msg("m_q1", "Your September statement has been generated and sent to your inbox.")]],
+             {"render_statement": [{"http": 202, "body": {"job_id": "rs-31", "status": "queued"}}]}),
+        ]
+    for sid, code, fire, turns, plan in sessions:
+        vc["ms"] += 45_000
+        sess = w.open(sid, vc["ms"] - 5, "Hello, I need help with my account.", agent="AccountDesk", otel=False)
+        cur.update(sess=sess, plan={k: list(v) for k, v in plan.items()})
+        model = TimedModel([(f"resp_{sid}_{i}", out_items, (300, 40)) for i, out_items in enumerate(turns)], wire="chat")
+        agent = Agent(name="AccountDesk", instructions="Help customers with their accounts using the tools.",
+                      model=model, tools=tools)
+        drop = (plan.get("_filter") or [{}])[0].get("drop")
+
+        def trim(data: Any, drop: str | None = drop) -> Any:
+            """The harness's history trimming (RunConfig.call_model_input_filter)."""
+            items_in = list(data.model_data.input)
+            outputs = [i for i, it in enumerate(items_in) if isinstance(it, dict) and it.get("type") == "function_call_output"]
+            if drop and len(outputs) >= 2:
+                gone = outputs[-1:] if drop == "latest" else outputs[:-1]
+                if drop == "latest":
+                    dropped = [items_in[i]["call_id"] for i in gone]
+                    w.log(vc["ms"] + 0.2, "context.truncate", cur["sess"], step=cur["sess"].step + 1,
+                          dropped_tool_call_ids=dropped, reason="history budget")
+                items_in = [it for i, it in enumerate(items_in) if i not in gone]
+            data.model_data.input = items_in
+            return data.model_data
+
+        from agents import RunConfig
+        with trace(f"account-desk {sid}", group_id=sid):
+            result = asyncio.run(Runner.run(agent, "Hello, I need help with my account.",
+                                            run_config=RunConfig(call_model_input_filter=trim)))
+        vc["ms"] += 5
+        w.close(sess, vc["ms"] + 10, str(result.final_output))
+        if code:
+            (w.incident if fire else w.near)(code, "agents-sdk-gateway-" + sid, sid)
+            if code == "SEAM006":
+                w.allow("SEAM002", sid, "the gateway gave up on attempt 1 while the tool went on")
+    return items
+
+
 def pydantic_ai_triage(out: Path, w: World, start_ms: float, clean: bool) -> None:
     """A pydantic-ai triage agent under the OTel SDK (FunctionModel): a session is its trace id."""
     from pydantic_ai import Agent
@@ -1409,7 +1772,7 @@ def pydantic_ai_triage(out: Path, w: World, start_ms: float, clean: bool) -> Non
 def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200) -> dict[str, Any]:
     w = World(seed)
     t = 0.0
-    kinds = list(range(13))
+    kinds = list(range(14))
     planted = [] if clean else [seam001, seam002, seam003, seam004, seam006, seam007, seam012]
     # ordinary traffic: concurrent conversations, a new one every 2-6 s
     for k in range(normals):
@@ -1425,10 +1788,17 @@ def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200) -> d
         t = seam009(w, t) + 60_000
         t = seam011(w, t) + 60_000
         t = seam010_domain(w, t) + 60_000
+        t = seam010_stepped(w, t) + 60_000
     t = seam010(w, t, clean) + 60_000
     out.mkdir(parents=True, exist_ok=True)
     agents_sdk(out, w, t, clean)
+    gw_items = agents_sdk_gateway(w, t + 7_200_000, clean)
+    (out / "agent").mkdir(parents=True, exist_ok=True)
+    (out / "agent" / "account-desk.agents.jsonl").write_text(
+        "".join(json.dumps(item) + "\n" for item in gw_items), encoding="utf-8")
     pydantic_ai_triage(out, w, t + 3_600_000, clean)
+    if not clean:
+        late_cycle(w)
     sessions = {line.get("session_id") for _, line in w.gw + w.sched}
     w.write(out, {"mode": "clean" if clean else "incidents", "seed": seed,
                   "harness_sessions": len(sessions)})
