@@ -136,9 +136,8 @@ def _clip(value: object, limit: int = 70) -> str:
 
 
 def _detail(r: dict) -> str:
-    """A short, single-line summary: arguments and result, error, model text or requests."""
-    if r["error_message"]:
-        return "error: " + _clip(r["error_message"])
+    """A short, single-line summary: a tool call's arguments with its result or error, else the
+    error, model text or requested calls."""
     kind = r["kind"] or ""
     if kind in ("tool_call", "tool_server") or kind.startswith("tool."):
         parts = []
@@ -148,9 +147,13 @@ def _detail(r: dict) -> str:
             parts.append(f"timeout {r['timeout_ms']:g} ms")
         if r["args"]:
             parts.append(_clip(r["args"], 40))
-        if r["result"] is not None:
+        if r["error_message"]:
+            parts.append("→ error: " + _clip(r["error_message"], 50))
+        elif r["result"] is not None:
             parts.append("→ " + _clip(r["result"], 50))
         return " ".join(parts)
+    if r["error_message"]:
+        return "error: " + _clip(r["error_message"])
     if r["requested_tool_calls"]:
         return "requests " + _clip(r["requested_tool_calls"], 70)
     for key in ("text", "result", "args"):
