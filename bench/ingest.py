@@ -1,7 +1,9 @@
 """Ingest benchmark (SPEC 9): N realistic GenAI spans as an OTLP protobuf stream and as
 OTLP/JSON Lines; throughput and peak memory of `seamscan ingest` for each, printed beside its
 floor measured in the same run on the same bytes (the protobuf library parsing the stream
-alone; DuckDB reading the JSON alone). Each measurement runs in its own process.
+alone; DuckDB reading the JSON alone); and the fixed cost per file of many small canonical
+harness files (CPU time per file, beside the floor of reading and parsing their lines alone).
+Each measurement runs in its own process.
 
     .venv/bin/python bench/ingest.py --spans 1000000
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 SPANS_PER_REQUEST = 1000  # a Collector batch
 TARGETS = {"proto": 100_000, "json": 50_000}
 MEMORY_TARGET_MB = 2048
+SMALL_FILE_TARGET_MS = 1.0  # fixed CPU cost per small file
 
 
 def _template_request():
@@ -107,6 +110,25 @@ def generate(spans: int, folder: Path) -> tuple[Path, Path]:
     return proto_path, json_path
 
 
+def generate_small(files: int, folder: Path) -> Path:
+    """`files` canonical harness logs of 4 events each (a short tool call in a session)."""
+    import orjson
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(files):
+        session, ts = f"s-{index}", 1_795_770_000 + index * 10
+        events = [
+            {"ts": ts, "event": "session.open", "session_id": session, "agent": "support"},
+            {"ts": ts + 1, "event": "tool.dispatch", "session_id": session, "tool": "get_order",
+             "tool_call_id": f"call_{index}", "attempt": 1, "args": {"order_id": index}},
+            {"ts": ts + 2, "event": "tool.result", "session_id": session, "tool": "get_order",
+             "tool_call_id": f"call_{index}", "status": "ok", "result": {"status": "shipped"}},
+            {"ts": ts + 3, "event": "session.close", "session_id": session},
+        ]
+        (folder / f"h{index:05d}.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    return folder
+
+
 CHILD = {
     "ingest": """
 import os, sys, time, resource
@@ -134,6 +156,30 @@ with open(sys.argv[1], "rb") as fh:
         spans += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
 print(spans, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """,
+    "small-files": """
+import sys, resource
+from pathlib import Path
+from analyzer.store.db import Store
+from analyzer.ingest.runner import ingest
+store = Store()
+before = resource.getrusage(resource.RUSAGE_SELF)
+summary = ingest([Path(sys.argv[1])], store)
+after = resource.getrusage(resource.RUSAGE_SELF)
+assert not summary.errors, summary.errors
+cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+print(summary.records, summary.files, cpu)
+""",
+    "small-floor": """
+import os, sys, resource, orjson
+before = resource.getrusage(resource.RUSAGE_SELF)
+records = files = 0
+for name in sorted(os.listdir(sys.argv[1])):
+    with open(os.path.join(sys.argv[1], name), "rb") as fh:
+        records += sum(1 for line in fh if orjson.loads(line) is not None)
+    files += 1
+after = resource.getrusage(resource.RUSAGE_SELF)
+print(records, files, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+""",
     "json-floor": """
 import sys, time, resource, duckdb
 t = time.perf_counter()
@@ -146,16 +192,34 @@ print(int(spans), time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SE
 }
 
 
+def _child(kind: str, *args: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", CHILD[kind], *args], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
 def measure(kind: str, *args: str) -> tuple[int, float, float]:
     """(spans, seconds, peak MB) from a fresh process."""
-    out = subprocess.run([sys.executable, "-c", CHILD[kind], *args], capture_output=True, text=True, check=True)
-    spans, seconds, maxrss_kb = out.stdout.split()
+    spans, seconds, maxrss_kb = _child(kind, *args)
     return int(spans), float(seconds), int(maxrss_kb) / 1024
+
+
+def measure_small_files(files: int, folder: Path) -> None:
+    """Print the CPU time per file of ingesting `files` small harness logs, beside the floor of
+    opening and parsing the same lines alone (CPU time: wall time is noise on a shared machine)."""
+    generate_small(files, folder)
+    records, counted, cpu_s = _child("small-files", str(folder))
+    floor_records, _, floor_cpu_s = _child("small-floor", str(folder))
+    assert int(counted) == files and int(records) == int(floor_records), (counted, records, floor_records)
+    per_file_ms, floor_ms = float(cpu_s) * 1000 / files, float(floor_cpu_s) * 1000 / files
+    print(f"{f'{files:,} small harness files ({int(records):,} records)':<34} "
+          f"{per_file_ms:>7.2f} ms CPU a file (floor {floor_ms:.2f} ms, {per_file_ms / floor_ms:.1f}x; "
+          f"target < {SMALL_FILE_TARGET_MS:g} ms)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--small-files", type=int, default=3000, help="0 to leave the small-file figure out")
     parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
     args = parser.parse_args()
     folder_cm = tempfile.TemporaryDirectory() if args.keep is None else None
@@ -176,6 +240,8 @@ def main() -> None:
             print(f"{label + ' ingest, ' + store_label:<34} {rate:>10,.0f} {floor_rate:>14,.0f} "
                   f"{rate / floor_rate:>8.0%} {TARGETS[label]:>8,} {peak_mb:>8,.0f}")
         print(f"{label + ' floor alone':<34} {'':>10} {floor_rate:>14,.0f} {'':>9} {'':>8} {floor_mb:>8,.0f}")
+    if args.small_files:
+        measure_small_files(args.small_files, folder / "small")
     print(f"targets: protobuf >= {TARGETS['proto']:,} spans/s, JSON >= {TARGETS['json']:,} spans/s, "
           f"peak < {MEMORY_TARGET_MB:,} MB")
     if folder_cm:

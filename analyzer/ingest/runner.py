@@ -7,13 +7,15 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
+
+import pyarrow as pa
 
 from analyzer.ingest.otlp import proto_reader as otlp_proto
 from analyzer.ingest.base import JsonIngester, read_failure
 from analyzer.ingest.parallel import ParallelReader, reads_in_parts
 from analyzer.ingest.registry import plan
-from analyzer.ingest.sink import RecordSink
+from analyzer.ingest.sink import BATCH_ROWS, RecordSink, rows_table
 from analyzer.ingest.source import SourceFile, describe
 from analyzer.ingest.walk import input_files
 from analyzer.store.db import FileEntry, Store
@@ -44,6 +46,41 @@ class IngestSummary:
 Progress = Callable[[str, int, int], None]  # (display path, bytes done, records done)
 
 
+class _StoreBatches:
+    """Store round trips shared by the files of one run: the rows of small files gathered into
+    one Arrow batch, the file entries inserted together, the known content hashes read once.
+    Batches reach the store in file order, as file by file loads would."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._rows: list[list[Any]] = []
+        self._files: list[FileEntry] = []
+        self.known = store.known_files()  # content hash -> path, this run's files included
+
+    def add_rows(self, rows: list[list[Any]]) -> None:
+        self._rows.extend(rows)
+        if len(self._rows) >= BATCH_ROWS:
+            self._load_rows()
+
+    def add_table(self, table: pa.Table) -> None:
+        self._load_rows()
+        self._store.load(table)
+
+    def add_file(self, entry: FileEntry) -> None:
+        self.known.setdefault(entry.content_hash, entry.path)
+        self._files.append(entry)
+
+    def _load_rows(self) -> None:
+        if self._rows:
+            rows, self._rows = self._rows, []
+            self._store.load(rows_table(rows))
+
+    def close(self) -> None:
+        self._load_rows()
+        files, self._files = self._files, []
+        self._store.add_files(files)
+
+
 def ingest(
     paths: list[Path],
     store: Store,
@@ -55,13 +92,15 @@ def ingest(
     summary = IngestSummary()
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived rows: the cycle collector only costs time here
+    batches = _StoreBatches(store)
     try:
         with ParallelReader() as parallel:  # starts worker processes only for a large file
             for path, display in input_files(paths):
                 summary.files += 1
-                _ingest_file(path, display, store, summary, extra_ingesters, parallel)
+                _ingest_file(path, display, batches, summary, extra_ingesters, parallel)
                 if progress:
                     progress(display, summary.bytes, summary.records)
+        batches.close()
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -74,7 +113,7 @@ def ingest(
 
 
 def _ingest_file(
-    path: Path, display: str, store: Store, summary: IngestSummary, extra: Sequence[JsonIngester],
+    path: Path, display: str, batches: _StoreBatches, summary: IngestSummary, extra: Sequence[JsonIngester],
     parallel: ParallelReader,
 ) -> None:
     try:
@@ -83,7 +122,7 @@ def _ingest_file(
         summary.errors.append(InputProblem(display, None, f"cannot read: {exc.strerror or exc}"))
         return
     summary.bytes += src.size
-    earlier = store.known_file(src.content_hash)
+    earlier = batches.known.get(src.content_hash)
     if earlier is not None:
         summary.skipped.append(InputProblem(display, None, f"same content as {earlier}, already in the store"))
         return
@@ -93,7 +132,7 @@ def _ingest_file(
         if how.mode == "skip":
             summary.skipped.append(InputProblem(display, None, how.reason))
             return
-        sink = RecordSink(src, how.source_kind, how.source_format, store.load)
+        sink = RecordSink(src, how.source_kind, how.source_format, batches.add_table, rows_to=batches.add_rows)
         if reads_in_parts(src, how):
             parallel.read(src, how, sink)
         elif how.mode == "jsonl":
@@ -114,5 +153,5 @@ def _ingest_file(
             sink.flush()
             summary.records += sink.records
             summary.errors.extend(InputProblem(display, pos, reason) for pos, reason in sink.problems)
-            store.add_file(FileEntry(src.file_id, display, src.content_hash, src.size,
+            batches.add_file(FileEntry(src.file_id, display, src.content_hash, src.size,
                                      sink.source_kind, sink.source_format, sink.records))

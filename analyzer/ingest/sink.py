@@ -24,11 +24,15 @@ class RecordSink:
         source_format: str,
         flush: Callable[[pa.Table], None],
         batch_rows: int = BATCH_ROWS,
+        rows_to: Callable[[list[list[Any]]], None] | None = None,
     ) -> None:
+        """`flush` takes each Arrow batch; with `rows_to`, rows are handed over as they are
+        instead (a caller that gathers many small files' rows into one batch)."""
         self.src = src
         self.source_kind = source_kind
         self.source_format = source_format
         self._flush = flush
+        self._rows_to = rows_to
         self._batch_rows = batch_rows
         self._rows: list[list[Any]] = []
         self.records = 0
@@ -95,15 +99,22 @@ class RecordSink:
     def flush(self) -> None:
         if not self._rows:
             return
-        count = len(self._rows)
-        arrays = [
-            pa.nulls(count, field.type) if column.count(None) == count else _array(column, field)
-            for column, field in zip(zip(*self._rows), ARROW_SCHEMA)
-        ]
-        table = pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
-        self.records += len(self._rows)
-        self._rows = []
-        self._flush(table)
+        rows, self._rows = self._rows, []
+        self.records += len(rows)
+        if self._rows_to is not None:
+            self._rows_to(rows)
+        else:
+            self._flush(rows_table(rows))
+
+
+def rows_table(rows: list[list[Any]]) -> pa.Table:
+    """Rows in the record schema's column order as one Arrow table."""
+    count = len(rows)
+    arrays = [
+        pa.nulls(count, field.type) if column.count(None) == count else _array(column, field)
+        for column, field in zip(zip(*rows), ARROW_SCHEMA)
+    ]
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
 
 
 def _array(column: tuple[Any, ...], field: pa.Field) -> pa.Array:

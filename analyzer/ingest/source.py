@@ -7,6 +7,7 @@ import gzip
 import dataclasses
 import hashlib
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -18,6 +19,9 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 # A whole-document parse (pretty JSON) holds the text in memory: cap it.
 MAX_DOCUMENT_BYTES = 1 << 30
+# A file this small is read once, when it is hashed, and served from memory to the
+# classifier and the reader (many small files: one open and one read each).
+SMALL_FILE_BYTES = 1 << 20
 # Decompressed output may exceed its input by at most this ratio (plus a floor).
 MAX_EXPANSION_RATIO = 200
 MIN_EXPANSION_ALLOWANCE = 256 << 20
@@ -38,17 +42,19 @@ class SourceFile:
     start: int = 0
     end: int | None = None
     first_line: int = 1
+    # The raw (possibly compressed) bytes of a small file, read when it was hashed.
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
     def part(self, start: int, end: int, first_line: int = 1) -> SourceFile:
         """The bytes [start, end) of this uncompressed file, where line `first_line` begins:
         readers see them as the whole file but report true byte offsets and line numbers."""
         if self.compression is not None:
             raise ValueError(f"{self.display}: a compressed file cannot be read in parts")
-        return dataclasses.replace(self, start=start, end=end, first_line=first_line)
+        return dataclasses.replace(self, start=start, end=end, first_line=first_line, data=None)
 
     def open(self) -> BinaryIO:
         """A binary stream of the decompressed content (or of this part), bounded against bombs."""
-        raw = open(self.path, "rb")
+        raw: BinaryIO = open(self.path, "rb") if self.data is None else io.BytesIO(self.data)
         if self.compression is None:
             if self.end is None:
                 return raw
@@ -126,18 +132,30 @@ class _Window(io.RawIOBase):
 
 
 def describe(path: Path, display: str) -> SourceFile:
-    """Hash the file (the store's dedupe key) and sniff its compression by magic bytes."""
+    """Hash the file (the store's dedupe key) and sniff its compression by magic bytes; a small
+    file's bytes are kept (`data`) so that classifying and reading it open it no more."""
+    data = None
     with open(path, "rb") as fh:
-        head = fh.read(4)
-        fh.seek(0)
-        digest = hashlib.file_digest(fh, "blake2b").hexdigest()
+        size = os.fstat(fh.fileno()).st_size
+        if size <= SMALL_FILE_BYTES:
+            data = fh.read(SMALL_FILE_BYTES + 1)
+        if data is not None and len(data) <= SMALL_FILE_BYTES:
+            head = data[:4]
+            digest = hashlib.blake2b(data).hexdigest()
+            size = len(data)
+        else:  # grew while read, or large: hash it streaming
+            data = None
+            fh.seek(0)
+            head = fh.read(4)
+            fh.seek(0)
+            digest = hashlib.file_digest(fh, "blake2b").hexdigest()
+            size = os.fstat(fh.fileno()).st_size
     compression = None
     if head.startswith(GZIP_MAGIC):
         compression = "gzip"
     elif head.startswith(ZSTD_MAGIC):
         compression = "zstd"
-    size = path.stat().st_size
-    return SourceFile(path, display, size, digest, compression, file_id=digest[:12])
+    return SourceFile(path, display, size, digest, compression, file_id=digest[:12], data=data)
 
 
 def read_document(src: SourceFile) -> bytes:

@@ -84,6 +84,10 @@ class Store:
         row = self.con.execute("SELECT path FROM files WHERE content_hash = ?", [content_hash]).fetchone()
         return row[0] if row else None
 
+    def known_files(self) -> dict[str, str]:
+        """Content hash → path of every file ingested before (one query for a whole run)."""
+        return dict(self.con.execute("SELECT content_hash, path FROM files").fetchall())
+
     def load(self, table: pa.Table) -> None:
         """Bulk insert one Arrow batch in the record schema."""
         self.con.register("_seamscan_batch", table)
@@ -99,6 +103,20 @@ class Store:
             [entry.file_id, entry.path, entry.content_hash, entry.size, entry.source_kind,
              entry.source_format, entry.records],
         )
+
+    def add_files(self, entries: list[FileEntry]) -> None:
+        """Many files' entries in one bulk insert."""
+        if not entries:
+            return
+        names = ["file_id", "path", "content_hash", "size", "source_kind", "source_format", "records"]
+        table = pa.table({name: [getattr(entry, name) for entry in entries] for name in names},
+                         schema=pa.schema([(name, pa.int64() if name in ("size", "records") else pa.string())
+                                           for name in names]))
+        self.con.register("_seamscan_files", table)
+        try:
+            self.con.execute(f"INSERT INTO files ({', '.join(names)}) SELECT * FROM _seamscan_files")
+        finally:
+            self.con.unregister("_seamscan_files")
 
     def add_problems(self, rows: list[tuple[str, str, str, str]]) -> None:
         """(path, position, reason, kind) rows; kind is 'error' or 'skipped'."""
