@@ -206,7 +206,7 @@ class World:
              give_up_ms: float | None = None, server_status: str = "ok", server_error: str | None = None,
              attempt: int = 1, retry: bool = False, key: str | None = None, deliver: bool = True,
              caller_status: str | None = None, caller_error: str | None = None, service: str | None = None,
-             server_call_id: bool = True, harness_result: bool = True) -> float:
+             server_call_id: bool = True, harness_result: bool = True, http_attr: bool = True) -> float:
         """One attempt of a tool call; returns when the caller had its outcome."""
         service = service or ("crm" if tool in CRM_TOOLS else "billing")
         proc = self.services[service]
@@ -235,14 +235,15 @@ class World:
             PROPAGATOR.inject(headers, context=parent_ctx)
             attrs: dict[str, Any] = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool,
                                      "gen_ai.tool.call.arguments": json.dumps(args, separators=(",", ":")),
-                                     "http.request.method": "POST", "url.path": f"/v2/tools/{tool}",
-                                     "http.response.status_code": http_status}
+                                     **({"http.request.method": "POST", "url.path": f"/v2/tools/{tool}",
+                                         "http.response.status_code": http_status} if http_attr else
+                                        {"rpc.system": "grpc", "rpc.service": f"{service}.Tools", "rpc.method": tool})}
             if server_call_id:
                 attrs["gen_ai.tool.call.id"] = cid
             if key:
                 attrs["http.request.header.idempotency-key"] = [key]
             span = proc.tracer_provider.get_tracer(f"{service}.http").start_span(
-                f"POST /v2/tools/{tool}", context=PROPAGATOR.extract(headers), kind=SpanKind.SERVER,
+                f"POST /v2/tools/{tool}" if http_attr else f"{service}.Tools/{tool}", context=PROPAGATOR.extract(headers), kind=SpanKind.SERVER,
                 start_time=ns_at(server_ms[0], offset), attributes=attrs)
             if server_status == "ok":
                 span.set_attribute("gen_ai.tool.call.result", json.dumps(result, separators=(",", ":")))
@@ -833,6 +834,7 @@ def seam006(w: World, t: float) -> float:
         ("response-lost-create-ticket", "create_ticket", (None, None), "lost", True),
         ("fresh-key-after-502-charge", "charge_card", ("k-aa11", "k-bb22"), "502-after-write", True),
         ("camelcase-issueRefund-lost", "issueRefund", (None, None), "lost", True),
+        ("grpc-service-no-http-status", "submit_claim", (None, None), "lost-grpc", True),
         ("near-same-key-in-args", "create_ticket", ("args", "args"), "lost", False),
         ("near-same-key-transfer", "transfer_funds", ("tx-7781", "tx-7781"), "lost", False),
         ("near-conn-refused-send", "send_email", (None, None), "refused", False),
@@ -851,9 +853,12 @@ def seam006(w: World, t: float) -> float:
         tt = w.chat(sess, tt + 10, tt + 600, calls=[(tool, cid, args)])
         a1 = tt + 5
         body = {"id": f"R-{1000 + i}", "ok": True}
+        grpc = first == "lost-grpc"
+        if grpc:
+            first = "lost"
         if first == "lost":
             w.call(sess, tool, cid, args, a1, (a1 + 30, a1 + 9000), result=body, key=keys[0], gives_up="timeout",
-                   give_up_ms=a1 + 8000, deliver=False)
+                   give_up_ms=a1 + 8000, deliver=False, http_attr=not grpc)
             if tool != "get_invoice" or True:
                 w.allow("SEAM002", sid, "attempt 1's response was lost: the gateway gave up while the tool went on")
             a2 = a1 + 9500
@@ -875,7 +880,7 @@ def seam006(w: World, t: float) -> float:
                         http_status=409, attempt=2, retry=True, server_error="HTTP 409 Conflict: duplicate")
         else:
             tt = w.call(sess, tool, cid, args, a2, (a2 + 25, a2 + 300), result=body, attempt=2, retry=True,
-                        key=keys[1])
+                        key=keys[1], http_attr=not grpc)
         ans = "It's done."
         tt = w.chat(sess, tt + 10, tt + 600, text=ans)
         w.close(sess, tt + 10, ans)
@@ -1380,6 +1385,92 @@ def seam012(w: World, t: float) -> float:
     return tt + 30_000
 
 
+def harness_only(w: World, t: float) -> float:
+    """A second gateway tenant whose agent and tools are third-party (no traces): every incident
+    is visible only in the gateway's log."""
+    def session(sid: str, prompt: str) -> Sess:
+        sess = w.open(sid, t, prompt, agent="partner-bot", otel=False)
+        sess.linked = False
+        return sess
+
+    def step(sess: Sess, at: float, text: str | None = None) -> None:
+        sess.step += 1
+        w.log(at, "model.request", sess, step=sess.step)
+        w.log(at + 700, "model.response", sess, step=sess.step, text=text, status="ok")
+
+    def result(sess: Sess, at: float, cid: str, tool: str, attempt: int = 1, **kw: Any) -> None:
+        w.log(at, "tool.result", sess, step=sess.step, tool=tool, tool_call_id=cid, attempt=attempt, **kw)
+
+    def dispatch(sess: Sess, at: float, cid: str, tool: str, args: dict[str, Any], attempt: int = 1, **kw: Any) -> None:
+        if attempt > 1:
+            w.log(at - 1, "tool.retry", sess, step=sess.step, tool=tool, tool_call_id=cid, attempt=attempt)
+        w.log(at, "tool.dispatch", sess, step=sess.step, tool=tool, tool_call_id=cid, attempt=attempt, args=args,
+              timeout_ms=5000, **kw)
+
+    # SEAM001: null result, confident answer
+    sess = session("ptn-f001", "What's the status of my claim CL-3321?")
+    step(sess, t + 10)
+    dispatch(sess, t + 720, "pc_1", "get_claim", {"claim_id": "CL-3321"})
+    result(sess, t + 900, "pc_1", "get_claim", status="ok", result=None)
+    answer = "Claim CL-3321 was approved on 20 November; EUR 1,180 will be paid out by 2 December."
+    step(sess, t + 910, answer)
+    w.close(sess, t + 1700, answer)
+    w.incident("SEAM001", "harness-only-null", sess.sid)
+    t += 30_000
+    # SEAM002: the gateway gave up, the tool's late result still arrived
+    sess = session("ptn-f002", "Send me my policy documents.")
+    step(sess, t + 10)
+    dispatch(sess, t + 720, "pc_2", "bundle_documents", {"policy": "P-88"})
+    w.log(t + 5720, "tool.timeout", sess, step=sess.step, tool="bundle_documents", tool_call_id="pc_2", attempt=1,
+          status="timeout", error="no response after 5000 ms")
+    result(sess, t + 6900, "pc_2", "bundle_documents", status="ok", result={"zip": "https://docs.example/P-88.zip"},
+           note="arrived after the caller timed out")
+    answer = "The document service is slow right now; I'll need to try again later."
+    step(sess, t + 5730, answer)
+    w.close(sess, t + 8000, answer)
+    w.incident("SEAM002", "harness-only-late-result", sess.sid)
+    t += 30_000
+    # near SEAM002: the tool confirmed it aborted (cancelled, no result)
+    sess = session("ptn-n002", "Send me my policy documents.")
+    step(sess, t + 10)
+    dispatch(sess, t + 720, "pc_3", "bundle_documents", {"policy": "P-89"})
+    w.log(t + 5720, "tool.timeout", sess, step=sess.step, tool="bundle_documents", tool_call_id="pc_3", attempt=1,
+          status="timeout", error="no response after 5000 ms")
+    result(sess, t + 5800, "pc_3", "bundle_documents", status="cancelled", error="aborted by caller")
+    answer = "The document service is slow right now; please try again later."
+    step(sess, t + 5810, answer)
+    w.close(sess, t + 7000, answer)
+    w.near("SEAM002", "harness-only-tool-aborted", sess.sid)
+    t += 30_000
+    # SEAM006: attempt 1's result came back late (it ran), attempt 2 ran again; no key
+    sess = session("ptn-f006", "Pay my premium now.")
+    step(sess, t + 10)
+    args = {"policy": "P-90", "amount_eur": 120.0}
+    dispatch(sess, t + 720, "pc_4", "pay_premium", args)
+    w.log(t + 5720, "tool.timeout", sess, step=sess.step, tool="pay_premium", tool_call_id="pc_4", attempt=1,
+          status="timeout", error="no response after 5000 ms")
+    dispatch(sess, t + 5800, "pc_4", "pay_premium", args, attempt=2)
+    result(sess, t + 6100, "pc_4", "pay_premium", attempt=1, status="ok", result={"payment": "PM-1", "paid": True})
+    result(sess, t + 6300, "pc_4", "pay_premium", attempt=2, status="ok", result={"payment": "PM-2", "paid": True})
+    answer = "Your premium of EUR 120.0 is paid (PM-2)."
+    step(sess, t + 6310, answer)
+    w.close(sess, t + 7100, answer)
+    w.incident("SEAM006", "harness-only-late-attempt-1", sess.sid)
+    w.allow("SEAM002", sess.sid, "the gateway gave up on attempt 1, whose result still arrived")
+    t += 30_000
+    # SEAM004: a 202 handle never followed up; the answer says it is done
+    sess = session("ptn-f004", "Update my address on all policies.")
+    step(sess, t + 10)
+    dispatch(sess, t + 720, "pc_5", "bulk_update_address", {"customer": "K-1", "zip": "0150"})
+    result(sess, t + 1100, "pc_5", "bulk_update_address", status="ok", http_status=202,
+           result={"job_id": "bulk-5521", "status": "accepted"})
+    answer = "All your policies now carry the new address."
+    step(sess, t + 1110, answer)
+    w.close(sess, t + 1900, answer)
+    w.incident("SEAM004", "harness-only-202", sess.sid)
+    return t + 30_000
+
+
 def seam010_stepped(w: World, t: float) -> float:
     """A geocoding service whose clock steps from +0.2 s to +1.9 s mid-run (NTP gave up, then fixed)."""
     w.services["geo"] = make_process("geo-tools", "geo-node", "5.1.0", 7070)
@@ -1789,6 +1880,7 @@ def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200) -> d
         t = seam011(w, t) + 60_000
         t = seam010_domain(w, t) + 60_000
         t = seam010_stepped(w, t) + 60_000
+        t = harness_only(w, t) + 60_000
     t = seam010(w, t, clean) + 60_000
     out.mkdir(parents=True, exist_ok=True)
     agents_sdk(out, w, t, clean)
