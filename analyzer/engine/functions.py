@@ -224,24 +224,28 @@ _GENERIC_ID_KEYS = ("id", "key", "record", "record_id", "resource", "resource_id
 
 
 def record_key(tool_name: str | None, args: str | None) -> str | None:
-    """The record a tool call's arguments name: its first id-like argument holding a scalar
-    (`order_id=A-1`); a generic one (`id`, `key`, `path`) is qualified by the tool's object,
-    the name after its verb (`update_user(id=5)` -> `user:id=5`)."""
+    """The record a tool call's arguments name: the id of the tool's own object when given
+    (`update_invoice(customer_id=C-5, invoice_id=I-1)` -> `invoice_id=I-1`), else its only id-like
+    argument, else all of them; a generic one (`id`, `key`, `path`) is qualified by the object,
+    the name after the tool's verb (`update_user(id=5)` -> `user:id=5`)."""
     value = _loads(args) if args else None
     if not isinstance(value, dict):
         return None
-    for key in sorted(value, key=str):
-        item = value[key]
+    subject = (tool_name or "").lower().partition("_")[2] or (tool_name or "").lower()
+    ids: dict[str, str] = {}
+    for key, item in value.items():
         name = str(key).lower()
         if not (name in _GENERIC_ID_KEYS or name.endswith("_id") or str(key).endswith("Id")):
             continue
         if isinstance(item, bool) or not isinstance(item, (str, int)) or not str(item).strip():
             continue
-        if name in _GENERIC_ID_KEYS:
-            subject = (tool_name or "").lower().partition("_")[2] or (tool_name or "").lower()
-            return f"{subject}:{name}={item}"
-        return f"{name}={item}"
-    return None
+        ids[name] = f"{subject}:{name}={item}" if name in _GENERIC_ID_KEYS else f"{name}={item}"
+    if not ids:
+        return None
+    for own in (f"{subject}_id", f"{subject.rstrip('s')}_id", f"{subject}id", "id"):
+        if own in ids:
+            return ids[own]
+    return ",".join(ids[name] for name in sorted(ids))
 
 
 # --- SEAM001 / SEAM003 helpers ------------------------------------------------------------------
