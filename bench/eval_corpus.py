@@ -112,6 +112,7 @@ class World:
         self.labels: dict[str, list[dict[str, Any]]] = {"incidents": [], "near_misses": [], "allowed": []}
         self.cache_written = False
         self.unlinked_share = 0.25
+        self.traces: dict[str, str] = {}  # session -> trace id (hex) of its agent run or gateway context
 
     # -- labels
     def incident(self, code: str, form: str, session: str | None, *, subject: str | None = None,
@@ -144,6 +145,7 @@ class World:
             root = NonRecordingSpan(SpanContext(self.id_rng.getrandbits(128), self.id_rng.getrandbits(64), False,
                                                 TraceFlags(1)))
             sess = Sess(sid, agent, root, [user_msg(prompt)], linked=self.rng.random() > self.unlinked_share)
+            self.traces[sid] = sess.trace_hex
             self.log(at_ms, "session.open", sess, trace_id=sess.trace_hex, deadline_ms=deadline_ms)
             return sess
         root = self.tracer.start_span(f"invoke_agent {agent}", kind=SpanKind.INTERNAL,
@@ -151,6 +153,7 @@ class World:
                                       attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent,
                                                   "gen_ai.conversation.id": sid})
         sess = Sess(sid, agent, root, [user_msg(prompt)], linked=self.rng.random() > self.unlinked_share)
+        self.traces[sid] = sess.trace_hex
         self.log(at_ms, "session.open", sess, trace_id=sess.trace_hex, deadline_ms=deadline_ms)
         return sess
 
@@ -161,7 +164,7 @@ class World:
         sess.root.end(end_time=ns_at(at_ms - 1, OFFSETS_MS["agent"]))
         spans = self.agent.span_exporter.get_finished_spans()
         if spans:
-            self.agent_requests.append(encode_spans(spans))
+            self.agent_requests.append(list(spans))
             self.agent.span_exporter.clear()
 
     def chat(self, sess: Sess, start_ms: float, end_ms: float, *, text: str | None = None,
@@ -289,39 +292,51 @@ class World:
         return self.call(sess, tool, cid, args, t, (s0, s0 + self.rng.uniform(80, 320)), result=result, **kw)
 
     # -- writing
-    def write(self, out: Path, extra: dict[str, Any]) -> None:
+    def write(self, out: Path, extra: dict[str, Any], keep: set[str] | None = None) -> None:
+        """Write the deployment's files; `keep`: only these sessions (their harness lines and
+        the spans of their traces), for a small fixture cut out of the corpus."""
+        traces = None if keep is None else {tid for sid, tid in self.traces.items() if sid in keep}
+
+        def kept_line(line: dict[str, Any]) -> bool:
+            return keep is None or line.get("session_id") in keep
+
+        def kept_spans(spans: Any) -> list[Any]:
+            return [sp for sp in spans if traces is None or format(sp.context.trace_id, "032x") in traces]
+
         (out / "gateway").mkdir(parents=True)
-        lines = sorted(self.gw, key=lambda x: x[0])
+        lines = sorted(((t, line) for t, line in self.gw if kept_line(line)), key=lambda x: x[0])
         per_file = max(1, len(lines) // 5 + 1)
         for n in range(0, len(lines), per_file):
             with (out / "gateway" / f"gw-{n // per_file:03d}.harness.jsonl").open("w", encoding="utf-8") as f:
                 for i, (t, line) in enumerate(lines[n:n + per_file]):
                     ts, _ = encode_ts(t, TS_FORMS[i % len(TS_FORMS)])
                     f.write(json.dumps({"ts": ts, **line}, separators=(",", ":")) + "\n")
-        if self.sched:
+        sched = [(t, line) for t, line in self.sched if kept_line(line)]
+        if sched:
             (out / "scheduler").mkdir()
             with (out / "scheduler" / "scheduler.harness.jsonl").open("w", encoding="utf-8") as f:
-                for t, line in sorted(self.sched, key=lambda x: x[0]):
+                for t, line in sorted(sched, key=lambda x: x[0]):
                     f.write(json.dumps({"ts": iso_us(t).replace("+00:00", "Z"), "clock": "scheduler", **line},
                                        separators=(",", ":")) + "\n")
         (out / "agent").mkdir(exist_ok=True)
         left = self.agent.span_exporter.get_finished_spans()
-        if left:
-            self.agent_requests.append(encode_spans(left))
-        (out / "agent" / "agent.otlp.jsonl").write_bytes(b"".join(otlp_json_line(r) for r in self.agent_requests))
+        batches = [kept_spans(b) for b in self.agent_requests + ([list(left)] if left else [])]
+        requests = [encode_spans(b) for b in batches if b]
+        if requests:
+            (out / "agent" / "agent.otlp.jsonl").write_bytes(b"".join(otlp_json_line(r) for r in requests))
         (out / "tools").mkdir()
-        crm = self.services["crm"].span_exporter.get_finished_spans()
-        chunks = [encode_spans(crm[i:i + 200]) for i in range(0, len(crm), 200)]
-        (out / "tools" / "crm.otlp.pb").write_bytes(length_prefixed(chunks))
         for name, proc in self.services.items():
-            if name == "crm":
+            spans = kept_spans(proc.span_exporter.get_finished_spans())
+            if not spans:
                 continue
-            spans = proc.span_exporter.get_finished_spans()
-            if spans:
-                (out / "tools" / f"{name}.otlp.jsonl").write_bytes(
-                    b"".join(otlp_json_line(encode_spans(spans[i:i + 200])) for i in range(0, len(spans), 200)))
-        labels = dict(self.labels, **extra)
-        (out / "labels.json").write_text(json.dumps(labels, indent=1) + "\n", encoding="utf-8")
+            chunks = [encode_spans(spans[i:i + 200]) for i in range(0, len(spans), 200)]
+            if name == "crm":  # the Collector's protobuf stream
+                (out / "tools" / "crm.otlp.pb").write_bytes(length_prefixed(chunks))
+            else:
+                (out / "tools" / f"{name}.otlp.jsonl").write_bytes(b"".join(otlp_json_line(c) for c in chunks))
+        labels = {k: [x for x in v if keep is None or x.get("session") in keep or
+                      set(x.get("sessions") or []) & keep] for k, v in self.labels.items()}
+        (out / "labels.json").write_text(json.dumps(dict(labels, **extra), indent=1) + "\n", encoding="utf-8")
 
 
 # ============================================================================================
@@ -1524,7 +1539,7 @@ def seam010_domain(w: World, t: float) -> float:
 # ============================================================================================
 
 
-def agents_sdk(out: Path, w: World, start_ms: float, clean: bool) -> None:
+def agents_sdk(w: World, start_ms: float, clean: bool) -> list[dict[str, Any]]:
     """Sessions run by the real Agents SDK (offline, scripted model, collecting processor)."""
     from agents import Agent, Runner, function_tool, set_trace_processors, set_trace_provider, trace
     from agents.tracing import set_tracing_export_api_key
@@ -1600,9 +1615,7 @@ def agents_sdk(out: Path, w: World, start_ms: float, clean: bool) -> None:
         provider.jump(120)
         if code:
             (w.incident if fire else w.near)(code, "agents-sdk-" + name, name)
-    items = [it for it in collector.items if it]
-    (out / "agents-sdk").mkdir()
-    (out / "agents-sdk" / "export.json").write_text(json.dumps({"data": items}, indent=1) + "\n", encoding="utf-8")
+    return [it for it in collector.items if it]
 
 
 FW_OFFSET_MS = -350.0
@@ -1860,7 +1873,8 @@ def pydantic_ai_triage(out: Path, w: World, start_ms: float, clean: bool) -> Non
 # ============================================================================================
 
 
-def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200) -> dict[str, Any]:
+def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200,
+          keep: set[str] | None = None) -> dict[str, Any]:
     w = World(seed)
     t = 0.0
     kinds = list(range(14))
@@ -1883,18 +1897,43 @@ def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200) -> d
         t = harness_only(w, t) + 60_000
     t = seam010(w, t, clean) + 60_000
     out.mkdir(parents=True, exist_ok=True)
-    agents_sdk(out, w, t, clean)
+    sdk_items = agents_sdk(w, t, clean)
     gw_items = agents_sdk_gateway(w, t + 7_200_000, clean)
-    (out / "agent").mkdir(parents=True, exist_ok=True)
-    (out / "agent" / "account-desk.agents.jsonl").write_text(
-        "".join(json.dumps(item) + "\n" for item in gw_items), encoding="utf-8")
-    pydantic_ai_triage(out, w, t + 3_600_000, clean)
+    if keep is None:
+        pydantic_ai_triage(out, w, t + 3_600_000, clean)
     if not clean:
         late_cycle(w)
     sessions = {line.get("session_id") for _, line in w.gw + w.sched}
-    w.write(out, {"mode": "clean" if clean else "incidents", "seed": seed,
-                  "harness_sessions": len(sessions)})
+    w.write(out, {"mode": "clean" if clean else "incidents", "seed": seed, "harness_sessions": len(sessions)}, keep)
+
+    def kept(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if keep is None:
+            return items
+        traces = {it["id"] for it in items if it.get("object") == "trace" and it.get("group_id") in keep}
+        return [it for it in items if (it.get("id") if it.get("object") == "trace" else it.get("trace_id")) in traces]
+
+    if kept(sdk_items):
+        (out / "agents-sdk").mkdir()
+        (out / "agents-sdk" / "export.json").write_text(json.dumps({"data": kept(sdk_items)}, indent=1) + "\n",
+                                                        encoding="utf-8")
+    if kept(gw_items):
+        (out / "agent" / "account-desk.agents.jsonl").write_text(
+            "".join(json.dumps(item) + "\n" for item in kept(gw_items)), encoding="utf-8")
     return w.labels
+
+
+# Small fixtures cut out of the corpus (`--case`): the sessions of one planted form, plus
+# ordinary sessions whose calls anchor the clocks of the domains involved.
+ANCHORS = [f"sup-{k:04d}" for k in range(4)]
+SDK_ANCHORS = [f"sdk-gw-ok-{k}" for k in range(5)]
+CASES: dict[str, list[str]] = {
+    "SEAM006/fire-grpc-no-http-status": ["ops-f006-03", *ANCHORS],
+    "SEAM006/fire-harness-only-late-attempt": ["ptn-f006"],
+    "SEAM011/near-other-record-same-owner": ["sup-n011-inv-a", "sup-n011-inv-b", *ANCHORS],
+    "SEAM003/near-version-only-retry": ["sup-n011-ifm-a", "sup-n011-ifm-b", *ANCHORS],
+    "SEAM003/near-redacted-error-transient-at-gateway": ["sdk-gw-n003-503-then-other-month", *SDK_ANCHORS],
+    "SEAM009/fire-cycle-never-closed": ["dsp-f009-open-a", "dsp-f009-open-b", *SDK_ANCHORS],
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1902,11 +1941,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", nargs="?", type=Path, help="output directory (default: a new temp dir)")
     ap.add_argument("--clean", action="store_true", help="the same traffic with no incident and no near miss")
     ap.add_argument("--seed", type=int, default=20261127)
+    ap.add_argument("--case", choices=sorted(CASES),
+                    help="write only the sessions of one planted form (a small rule fixture)")
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="seamscan-eval-"))
     if out.exists():
         shutil.rmtree(out)
-    labels = build(out, args.clean, args.seed)
+    build(out, args.clean, args.seed, keep=set(CASES[args.case]) if args.case else None)
+    labels = json.loads((out / "labels.json").read_text(encoding="utf-8"))
     n_files = sum(1 for p in out.rglob("*") if p.is_file())
     print(f"{out}: {n_files} files, {len(labels['incidents'])} incidents, {len(labels['near_misses'])} near misses")
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file())).hexdigest()[:12]
