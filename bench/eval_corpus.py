@@ -1486,6 +1486,76 @@ def harness_only(w: World, t: float) -> float:
     return t + 30_000
 
 
+def openinference_sessions(w: World, t: float) -> float:
+    """An agent instrumented with OpenInference (AGENT / LLM / TOOL spans, `llm.input_messages.N.*`),
+    calling the CRM service; no gateway in front of it."""
+    tracer = w.tracer
+
+    def llm(root: Any, sid: str, at: float, msgs: list[tuple[str, str, str | None]], out: str | None,
+            call: tuple[str, str, dict[str, Any]] | None) -> None:
+        attrs: dict[str, Any] = {"openinference.span.kind": "LLM", "session.id": sid, "llm.model_name": "gpt-4o",
+                                 "llm.token_count.prompt": 900, "llm.token_count.completion": 40}
+        for i, (role, content, call_id) in enumerate(msgs):
+            attrs[f"llm.input_messages.{i}.message.role"] = role
+            attrs[f"llm.input_messages.{i}.message.content"] = content
+            if call_id:
+                attrs[f"llm.input_messages.{i}.message.tool_call_id"] = call_id
+        attrs["llm.output_messages.0.message.role"] = "assistant"
+        if out is not None:
+            attrs["llm.output_messages.0.message.content"] = out
+        if call:
+            attrs["llm.output_messages.0.message.tool_calls.0.tool_call.id"] = call[1]
+            attrs["llm.output_messages.0.message.tool_calls.0.tool_call.function.name"] = call[0]
+            attrs["llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments"] = json.dumps(call[2])
+        span = tracer.start_span("ChatCompletion", context=trace.set_span_in_context(root), kind=SpanKind.CLIENT,
+                                 start_time=ns_at(at, OFFSETS_MS["agent"]), attributes=attrs)
+        span.end(end_time=ns_at(at + 800, OFFSETS_MS["agent"]))
+
+    def tool(root: Any, sid: str, at: float, name: str, call_id: str, args: dict[str, Any], body: Any) -> None:
+        span = tracer.start_span(name, context=trace.set_span_in_context(root), kind=SpanKind.CLIENT,
+                                 start_time=ns_at(at, OFFSETS_MS["agent"]),
+                                 attributes={"openinference.span.kind": "TOOL", "session.id": sid, "tool.name": name,
+                                             "tool_call.id": call_id, "input.value": json.dumps(args),
+                                             "output.value": json.dumps(body)})
+        headers: dict[str, str] = {}
+        PROPAGATOR.inject(headers, context=trace.set_span_in_context(span))
+        server = w.services["crm"].tracer_provider.get_tracer("crm.http").start_span(
+            f"POST /v2/tools/{name}", context=PROPAGATOR.extract(headers), kind=SpanKind.SERVER,
+            start_time=ns_at(at + 20, OFFSETS_MS["crm"]),
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name,
+                        "gen_ai.tool.call.arguments": json.dumps(args), "gen_ai.tool.call.result": json.dumps(body),
+                        "http.response.status_code": 200})
+        server.end(end_time=ns_at(at + 180, OFFSETS_MS["crm"]))
+        span.end(end_time=ns_at(at + 200, OFFSETS_MS["agent"]))
+
+    cases = [("oi-f001-empty-output", "SEAM001", True, {"results": []}, True,
+              "Your replacement router (model AX-3000) shipped on 21 November via DHL, tracking 00340434161234567890."),
+             ("oi-n001-empty-ack", "SEAM001", False, {"results": []}, True,
+              "I couldn't find any shipment for that request yet."),
+             ("oi-f012-result-missing", "SEAM012", True, {"results": [{"shipment": "SH-1", "state": "delivered"}]},
+              False, "Let me know if there's anything else."),
+             ("oi-n012-result-present", "SEAM012", False, {"results": [{"shipment": "SH-2", "state": "delivered"}]},
+              True, "Shipment SH-2 is delivered.")]
+    for sid, code, fire, body, delivered, answer in cases:
+        root = tracer.start_span("support-run", start_time=ns_at(t, OFFSETS_MS["agent"]),
+                                 attributes={"openinference.span.kind": "AGENT", "session.id": sid, "agent.name": "oi-desk"})
+        w.traces[sid] = format(root.get_span_context().trace_id, "032x")
+        cid = f"call_{sid}"
+        args = {"customer_id": "C-31", "kind": "replacement"}
+        user = "Where is my replacement device?"
+        llm(root, sid, t + 10, [("system", SUPPORT_SYSTEM, None), ("user", user, None)], None,
+            ("find_shipments", cid, args))
+        tool(root, sid, t + 830, "find_shipments", cid, args, body)
+        msgs = [("system", SUPPORT_SYSTEM, None), ("user", user, None)]
+        if delivered:
+            msgs.append(("tool", json.dumps(body), cid))
+        llm(root, sid, t + 1050, msgs, answer, None)
+        root.end(end_time=ns_at(t + 1900, OFFSETS_MS["agent"]))
+        (w.incident if fire else w.near)(code, "openinference-" + sid, sid)
+        t += 30_000
+    return t
+
+
 def seam010_stepped(w: World, t: float) -> float:
     """A geocoding service whose clock steps from +0.2 s to +1.9 s mid-run (NTP gave up, then fixed)."""
     w.services["geo"] = make_process("geo-tools", "geo-node", "5.1.0", 7070)
@@ -1895,6 +1965,7 @@ def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200,
         t = seam010_domain(w, t) + 60_000
         t = seam010_stepped(w, t) + 60_000
         t = harness_only(w, t) + 60_000
+        t = openinference_sessions(w, t) + 60_000
     t = seam010(w, t, clean) + 60_000
     out.mkdir(parents=True, exist_ok=True)
     sdk_items = agents_sdk(w, t, clean)
