@@ -1556,6 +1556,61 @@ def openinference_sessions(w: World, t: float) -> float:
     return t
 
 
+def harness_variants(w: World, t: float) -> float:
+    """Gateways that log less: a timeout only as the result's status; attempts not numbered."""
+    # SEAM002: no tool.timeout event, the caller's outcome is a tool.result with status timeout
+    sess = w.open("ops-f002-status-only", t, "Export my audit log.")
+    tt = lead_in(w, sess, t + 20, n=3)
+    cid = "call_status_only"
+    args = {"account_id": "AC-9", "month": "2026-10"}
+    tt = w.chat(sess, tt + 10, tt + 600, calls=[("export_audit_log", cid, args)])
+    a1 = tt + 5
+    w.call(sess, "export_audit_log", cid, args, a1, (a1 + 30, a1 + 7400), result={"url": "https://files.example/a.csv"},
+           harness_result=False, deliver=False)
+    w.log(a1 + 6000, "tool.result", sess, step=sess.step, tool="export_audit_log", tool_call_id=cid, attempt=1,
+          status="timeout", error="upstream did not answer within 6000 ms")
+    sess.messages.append(result_msg(cid, {"error": "timeout"}))
+    ans = "The audit export timed out; please try again later."
+    tt = w.chat(sess, a1 + 6010, a1 + 6600, text=ans)
+    w.close(sess, tt + 2000, ans)
+    w.incident("SEAM002", "timeout-as-result-status", sess.sid)
+    t = tt + 40_000
+    # SEAM006: the gateway re-dispatches the same call id without attempt numbers or retry events
+    sess = w.open("ops-f006-unnumbered", t, "Create a ticket for my broken screen.")
+    tt = lead_in(w, sess, t + 20, n=3)
+    cid = "call_unnumbered"
+    args = {"customer_id": "C-19", "subject": "Broken screen", "priority": "high"}
+    tt = w.chat(sess, tt + 10, tt + 600, calls=[("create_ticket", cid, args)])
+    a1 = tt + 5
+    sess_linked = sess.linked
+    for at, srv, last in ((a1, (a1 + 30, a1 + 6800), False), (a1 + 6100, (a1 + 6130, a1 + 6400), True)):
+        w.log(at + 2, "tool.dispatch", sess, step=sess.step, tool="create_ticket", tool_call_id=cid, args=args)
+        headers: dict[str, str] = {}
+        PROPAGATOR.inject(headers, context=trace.set_span_in_context(sess.root))
+        span = w.services["crm"].tracer_provider.get_tracer("crm.http").start_span(
+            "POST /v2/tools/create_ticket", context=PROPAGATOR.extract(headers), kind=SpanKind.SERVER,
+            start_time=ns_at(srv[0], OFFSETS_MS["crm"]),
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "create_ticket",
+                        "gen_ai.tool.call.id": cid, "gen_ai.tool.call.arguments": json.dumps(args),
+                        "gen_ai.tool.call.result": json.dumps({"ticket": "TCK-88" + ("2" if last else "1")}),
+                        "http.response.status_code": 201})
+        span.end(end_time=ns_at(srv[1], OFFSETS_MS["crm"]))
+        if not last:
+            w.log(at + 6000, "tool.timeout", sess, step=sess.step, tool="create_ticket", tool_call_id=cid,
+                  status="timeout", error="no response after 6000 ms")
+        else:
+            w.log(srv[1] + 14, "tool.result", sess, step=sess.step, tool="create_ticket", tool_call_id=cid,
+                  status="ok", http_status=201, result={"ticket": "TCK-882"})
+    del sess_linked
+    sess.messages.append(result_msg(cid, {"ticket": "TCK-882"}))
+    ans = "I've opened ticket TCK-882 for your broken screen."
+    tt = w.chat(sess, a1 + 6500, a1 + 7100, text=ans)
+    w.close(sess, tt + 10, ans)
+    w.incident("SEAM006", "re-dispatch-without-attempt-numbers", sess.sid)
+    w.allow("SEAM002", sess.sid, "the gateway gave up on the first dispatch while the tool went on")
+    return tt + 40_000
+
+
 def seam010_stepped(w: World, t: float) -> float:
     """A geocoding service whose clock steps from +0.2 s to +1.9 s mid-run (NTP gave up, then fixed)."""
     w.services["geo"] = make_process("geo-tools", "geo-node", "5.1.0", 7070)
@@ -1966,6 +2021,7 @@ def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200,
         t = seam010_stepped(w, t) + 60_000
         t = harness_only(w, t) + 60_000
         t = openinference_sessions(w, t) + 60_000
+        t = harness_variants(w, t) + 60_000
     t = seam010(w, t, clean) + 60_000
     out.mkdir(parents=True, exist_ok=True)
     sdk_items = agents_sdk(w, t, clean)
