@@ -544,6 +544,8 @@ def seam001(w: World, t: float) -> float:
          "Could you tell me the order number from your confirmation e-mail?", False),
         ("near-it-appears-none", "find_tickets", {"customer_id": "C-77", "status": "open"}, [], 200,
          "It appears there are no open tickets on your account at the moment.", False),
+        ("near-claims-from-earlier-result", "get_invoice", {"customer_id": "C-300", "which": "last"}, None, 200,
+         "Customer C-300 is on the silver tier.", False),
         ("near-says-not-found", "get_invoice", {"invoice_id": "INV-9001"},
          {"error": {"code": "INVOICE_NOT_FOUND", "message": "no invoice INV-9001"}}, 200,
          "I couldn't find an invoice with the number INV-9001 in our billing system. Could you double-check the "
@@ -832,6 +834,9 @@ def seam005(w: World, t: float, clean: bool) -> float:
             w.close(sess, tt + 10, ans)
             t2 += 9_000
         w.incident("SEAM005", "model-hop-tail-3-of-70", None, subject="kb-research")
+        # loyalty-agent: 3 of 40 runs over budget, but 40 runs are too few to call it a chain's tail
+        t = chain("loyalty-agent", 40, 5000, {5, 19, 33}, 350, start + 6_000)
+        w.near("SEAM005", "tail-below-min-runs", None, subject="loyalty-agent")
     if not clean:
         w.incident("SEAM005", "tail-4-of-60", None, subject="billing-assistant")
         # returns-agent: 1 of 120 over budget (0.8 %): rare, within the share
@@ -938,7 +943,8 @@ def seam006(w: World, t: float) -> float:
 
 
 def seam007(w: World, t: float) -> float:
-    cases = [("callback-after-close-no-session-id", "callback.received", 20_000, "nosession", True),
+    cases = [("near-reopened-before-callback", "callback.received", 30_000, "reopen", False),
+             ("callback-after-close-no-session-id", "callback.received", 20_000, "nosession", True),
              ("callback-after-close", "callback.received", 45_000, None, True),
              ("job-completed-after-close", "job.completed", 8_000, None, True),
              ("tool-result-after-close", "tool.result", 3_000, None, True),
@@ -985,7 +991,12 @@ def seam007(w: World, t: float) -> float:
             if after < 0:
                 w.log(close + after, event, sess, job_id=job, status="succeeded", result={"refund": "approved"})
             w.close(sess, close, ans)
-            if after > 0 and routed == "nosession":  # the callback names only the job
+            if after > 0 and routed == "reopen":  # the user came back; the same conversation is open again
+                w.log(close + after - 10_000, "session.open", sess)
+                w.log(close + after, event, sess, job_id=job, status="succeeded", result={"refund": "approved"})
+                w.log(close + after + 2_000, "response.forward", sess, text="Your refund was approved.")
+                w.log(close + after + 2_010, "session.close", sess, status="ok")
+            elif after > 0 and routed == "nosession":  # the callback names only the job
                 w.gw.append((ns_at(close + after), {"event": event, "job_id": job, "status": "succeeded",
                                                     "result": {"refund": "approved"}}))
             elif after > 0:
@@ -1077,6 +1088,20 @@ def seam008(w: World, t: float) -> float:
     t += 60_000
     sids = fanout("n4", 4, 400, [2100] * 4, None, t)
     w.near("SEAM008", "four-writes-below-n", sids[0])
+    t += 60_000
+    global MODEL
+    saved_model = MODEL
+    ab = []
+    for k, model in enumerate(["gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-5", "gemini-2.5-pro", "mistral-large"]):
+        MODEL = model  # an A/B evaluation: one prefix sent to five models, each with its own cache
+        sid = f"kb-ab-{k:02d}"
+        ab.append(sid)
+        sess = w.open(sid, t + k * 150, f"Summarize article KB-{500 + k}.", agent="kb-digest-eval")
+        ans = f"- KB-{500 + k}: five bullets."
+        w.chat(sess, t + k * 150 + 10, t + k * 150 + 1900, text=ans, system=digest, cache=(2100, 0))
+        w.close(sess, t + k * 150 + 1950, ans)
+    MODEL = saved_model
+    w.near("SEAM008", "same-prefix-five-models", ab[0])
     return t + 60_000
 
 
