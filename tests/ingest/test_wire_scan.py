@@ -1,0 +1,194 @@
+"""The compiled OTLP traces scanner (`wire_scan`, `scanned`): it gives the same records,
+attributes and problems as the protobuf library path on every protobuf fixture and real
+export, and untrusted bytes (truncated, bit-flipped, length-forged) never crash it, never make
+it read past its buffer, and are only accepted when the library reads them the same way."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("numba")
+
+from google.protobuf.message import DecodeError  # noqa: E402
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
+
+from analyzer.ingest import parallel  # noqa: E402
+from analyzer.ingest.otlp import proto_reader, scanned, wire_scan  # noqa: E402
+from analyzer.ingest.registry import plan  # noqa: E402
+from analyzer.ingest.sink import RecordSink  # noqa: E402
+from analyzer.ingest.source import SourceFile, describe  # noqa: E402
+from tests.conftest import FIXTURES, REALDATA, ROOT, ingest_paths  # noqa: E402
+
+
+def _protobuf_inputs() -> list[tuple[Path, str, str]]:
+    """(path, mode, kind) of every OTLP protobuf file (classified by content) in the fixtures
+    and, when present, ../shared/realdata."""
+    found = []
+    for root in (FIXTURES, REALDATA):
+        for path in sorted(root.rglob("*")) if root.is_dir() else ():
+            if not path.is_file():
+                continue
+            try:
+                how = plan(describe(path, str(path)))
+            except Exception:  # unreadable inputs are the bad-input tests' business
+                continue
+            if how.mode.startswith("proto-"):
+                found.append((path, how.mode, how.proto_kind))
+    return found
+
+
+def _messages(path: Path, mode: str) -> list[bytes]:
+    src = describe(path, str(path))
+    with src.open() as fh:
+        data = fh.read()
+    if mode == "proto-single":
+        return [data]
+    out, offset = [], 0
+    while offset + 4 <= len(data):
+        length = int.from_bytes(data[offset:offset + 4], "big")
+        out.append(data[offset + 4:offset + 4 + length])
+        offset += 4 + length
+    return out
+
+
+def _store_contents(paths, scan_min_bytes, monkeypatch):
+    monkeypatch.setattr(proto_reader, "SCAN_MIN_BYTES", scan_min_bytes)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1 << 62)
+    store, summary = ingest_paths(*paths)
+    records = store.con.execute("SELECT * FROM record_store ORDER BY record_id").fetchall()
+    problems = store.con.execute("SELECT * FROM input_problems ORDER BY ALL").fetchall()
+    return records, problems, summary.records
+
+
+def test_scanner_and_library_give_identical_records_and_problems(monkeypatch, tmp_path):
+    inputs = _protobuf_inputs()
+    assert sum(kind == "traces" for _, _, kind in inputs) >= 10
+    # a corrupt copy of a fixture stream: its problem must be reported the same way
+    stream = next(path for path, mode, kind in inputs if mode == "proto-stream" and kind == "traces")
+    data = stream.read_bytes()
+    (tmp_path / "cut.pb").write_bytes(data[: len(data) - 7])
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF
+    (tmp_path / "flipped.pb").write_bytes(bytes(flipped))
+    paths = [path for path, _, _ in inputs] + [tmp_path / "cut.pb", tmp_path / "flipped.pb"]
+    accepted = []
+    real_emit = scanned.emit_request
+    monkeypatch.setattr(scanned, "emit_request", lambda *a: accepted.append(real_emit(*a)) or accepted[-1])
+    reference = _store_contents(paths, None, monkeypatch)
+    assert not accepted  # the library path never called the scanner
+    with_scanner = _store_contents(paths, 0, monkeypatch)
+    assert sum(accepted) >= 20  # most messages really went through the scanner
+    assert with_scanner[2] == reference[2] > 100
+    assert with_scanner[1] == reference[1] and any("cut.pb" in row[0] for row in reference[1])
+    assert with_scanner[0] == reference[0]
+
+
+def _rows(data: bytes, use_scanner: bool) -> tuple[list, list] | None:
+    src = SourceFile(Path("fuzz.pb"), "fuzz.pb", len(data), file_id="fuzz")
+    tables = []
+    sink = RecordSink(src, "otlp", "otlp-proto", tables.append)
+    if use_scanner:
+        if not scanned.emit_request(data, sink, "@0"):
+            return None
+    else:
+        proto_reader._parse_message(data, "traces", sink, 0, "@0")
+    sink.flush()
+    return [t.to_pylist() for t in tables], sink.problems
+
+
+def fuzz_cases(count: int, seed: int) -> list[bytes]:
+    """Mutations of the fixtures' trace messages: truncated, bit-flipped, and length-forged
+    (a length-delimited field's length byte rewritten)."""
+    rng = random.Random(seed)
+    seeds = [m for path, mode, kind in _protobuf_inputs() if kind == "traces" for m in _messages(path, mode)]
+    seeds = [m for m in seeds if 0 < len(m) < 20_000 and wire_scan.scan(m) is not None]
+    cases = []
+    for index in range(count):
+        data = bytearray(rng.choice(seeds))
+        how = index % 3
+        if how == 0:
+            data = data[: rng.randrange(len(data))]
+        elif how == 1:
+            for _ in range(rng.randint(1, 4)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        else:
+            for _ in range(rng.randint(1, 2)):
+                at = rng.randrange(len(data) - 1)
+                # just after a length-delimited tag: forge the length (short, long, huge varint)
+                tags = [i for i in range(len(data) - 1) if data[i] & 7 == 2 and i >= at] or [at]
+                spot = tags[0] + 1
+                data[spot] = rng.choice([0, 1, 0x7F, 0xFF, data[spot] + 1, max(data[spot] - 1, 0)])
+        cases.append(bytes(data))
+    return cases
+
+
+def _ranges_within(tables: wire_scan.Tables, size: int) -> bool:
+    ws = wire_scan
+    ranges = [
+        tables.scopes[:, [ws.SC_NAME_A, ws.SC_NAME_B]],
+        tables.spans[:, [ws.SP_TRACE_A, ws.SP_TRACE_B, ws.SP_SPAN_A, ws.SP_SPAN_B, ws.SP_PARENT_A, ws.SP_PARENT_B,
+                         ws.SP_NAME_A, ws.SP_NAME_B, ws.SP_STATUS_MSG_A, ws.SP_STATUS_MSG_B]],
+        tables.events[:, [ws.EV_NAME_A, ws.EV_NAME_B]],
+        tables.links[:, [ws.LK_TRACE_A, ws.LK_TRACE_B, ws.LK_SPAN_A, ws.LK_SPAN_B]],
+        tables.attrs[:, [ws.AT_KEY_A, ws.AT_KEY_B, ws.AT_VAL_A, ws.AT_VAL_B]],
+    ]
+    return all((r[:, 0::2] <= r[:, 1::2]).all() and (r <= size).all() for r in ranges)
+
+
+def test_fuzzed_messages_never_crash_and_are_accepted_only_when_the_library_agrees():
+    scanned_count = accepted = 0
+    for data in fuzz_cases(4000, seed=9):
+        tables = wire_scan.scan(data)
+        if tables is None:
+            continue
+        scanned_count += 1
+        assert _ranges_within(tables, len(data))
+        rows = _rows(data, True)
+        if rows is None:  # a nested value the library rejects: the whole message is left to it
+            continue
+        accepted += 1
+        try:
+            ExportTraceServiceRequest.FromString(data)
+        except DecodeError as exc:
+            pytest.fail(f"the scanner accepted a message the library rejects ({exc}): {data[:64].hex()}...")
+        assert rows == _rows(data, False)
+    assert 100 < accepted <= scanned_count < 4000  # both outcomes were exercised
+
+
+def test_fuzzed_messages_never_read_past_the_buffer():
+    """The same scanner run as plain Python over numpy arrays (NUMBA_DISABLE_JIT): any index
+    past the end of the buffer raises IndexError there instead of reading memory."""
+    script = (
+        "import sys\n"
+        "from tests.ingest.test_wire_scan import fuzz_cases\n"
+        "from analyzer.ingest.otlp import wire_scan\n"
+        "cases = fuzz_cases(1500, seed=11)\n"
+        "print(sum(wire_scan.scan(data) is not None for data in cases), len(cases))\n"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    accepted, total = map(int, out.stdout.split())
+    assert total == 1500 and 0 < accepted < total
+
+
+def test_small_inputs_never_import_numba():
+    script = (
+        "import sys\n"
+        "from analyzer.ingest.otlp import proto_reader\n"
+        "proto_reader.SCAN_MIN_BYTES = 4 << 20\n"
+        "from tests.conftest import FIXTURES, ingest_paths\n"
+        "store, summary = ingest_paths(FIXTURES / 'otlp-encodings', FIXTURES / 'multisource')\n"
+        "print(summary.records, 'numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    records, imported = out.stdout.split()
+    assert int(records) > 10 and imported == "False"
