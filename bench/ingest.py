@@ -156,6 +156,42 @@ with open(sys.argv[1], "rb") as fh:
         spans += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
 print(spans, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """,
+    "stages": """
+import sys, time
+from pathlib import Path
+from analyzer.ingest import parallel
+from analyzer.ingest.otlp import json_reader, proto_reader
+from analyzer.ingest.sink import RecordSink
+from analyzer.store.db import Store
+from analyzer.ingest.runner import ingest
+parallel.PARALLEL_MIN_BYTES = 1 << 62  # one process, so every stage is timed here
+spent = {"normalize": 0.0, "rows->arrow": 0.0, "store": 0.0, "finish": 0.0}
+nested = []  # time of stages inside the running one, charged to them, not to it
+def timed(stage, function):
+    def wrapper(*args, **kwargs):
+        start = time.process_time()
+        nested.append(0.0)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            elapsed = time.process_time() - start
+            spent[stage] += elapsed - nested.pop()
+            if nested:
+                nested[-1] += elapsed
+    return wrapper
+for module in (json_reader, proto_reader):
+    module.emit_span = timed("normalize", module.emit_span)
+import analyzer.ingest.runner as runner
+runner.rows_table = timed("rows->arrow", runner.rows_table)
+Store.load = timed("store", Store.load)
+Store.finalize = timed("finish", Store.finalize)
+store = Store()
+start = time.process_time()
+summary = ingest([Path(sys.argv[1])], store)
+total = time.process_time() - start
+spent = {"read+decode": total - sum(spent.values()), **spent}
+print(summary.records, total, *(f"{stage}={seconds:.2f}" for stage, seconds in spent.items()))
+""",
     "small-files": """
 import sys, resource
 from pathlib import Path
@@ -203,6 +239,13 @@ def measure(kind: str, *args: str) -> tuple[int, float, float]:
     return int(spans), float(seconds), int(maxrss_kb) / 1024
 
 
+def measure_stages(label: str, path: Path) -> None:
+    """Print the CPU time of each ingest stage (one process, no workers): read and decode,
+    normalize (emit_span: conventions into columns), rows to Arrow, store, finishing passes."""
+    records, total, *stages = _child("stages", str(path))
+    print(f"{label + ' stages (CPU s, 1 process)':<34} total {float(total):.2f}: " + ", ".join(stages))
+
+
 def measure_small_files(files: int, folder: Path) -> None:
     """Print the CPU time per file of ingesting `files` small harness logs, beside the floor of
     opening and parsing the same lines alone (CPU time: wall time is noise on a shared machine)."""
@@ -240,6 +283,7 @@ def main() -> None:
             print(f"{label + ' ingest, ' + store_label:<34} {rate:>10,.0f} {floor_rate:>14,.0f} "
                   f"{rate / floor_rate:>8.0%} {TARGETS[label]:>8,} {peak_mb:>8,.0f}")
         print(f"{label + ' floor alone':<34} {'':>10} {floor_rate:>14,.0f} {'':>9} {'':>8} {floor_mb:>8,.0f}")
+        measure_stages(label, path)
     if args.small_files:
         measure_small_files(args.small_files, folder / "small")
     print(f"targets: protobuf >= {TARGETS['proto']:,} spans/s, JSON >= {TARGETS['json']:,} spans/s, "
