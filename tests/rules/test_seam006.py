@@ -71,7 +71,8 @@ def test_spans_that_name_no_call_are_tied_to_their_dispatch_by_tool_and_time():
 
 
 @pytest.mark.parametrize("case", ["near-same-key", "near-same-key-unlinked-spans", "near-one-attempt-reached-tool",
-                                  "near-rate-limited-then-retried", "near-read-only-tool"])
+                                  "near-rate-limited-then-retried", "near-read-only-tool",
+                                  "near-untraced-tool-first-result-lost"])
 def test_near_misses(case):
     assert findings(CASES / case) == []
 
