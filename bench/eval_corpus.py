@@ -2056,7 +2056,10 @@ def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200,
     if not clean:
         late_cycle(w)
     sessions = {line.get("session_id") for _, line in w.gw + w.sched}
-    w.write(out, {"mode": "clean" if clean else "incidents", "seed": seed, "harness_sessions": len(sessions)}, keep)
+    extra = {"mode": "clean" if clean else "incidents", "seed": seed, "harness_sessions": len(sessions)}
+    if keep is not None:
+        extra.update(generator="bench/eval_corpus.py --case", sessions=sorted(keep))
+    w.write(out, extra, keep)
 
     def kept(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if keep is None:
@@ -2085,6 +2088,8 @@ CASES: dict[str, list[str]] = {
     "SEAM003/near-version-only-retry": ["sup-n011-ifm-a", "sup-n011-ifm-b", *ANCHORS],
     "SEAM003/near-redacted-error-transient-at-gateway": ["sdk-gw-n003-503-then-other-month", *SDK_ANCHORS],
     "SEAM009/fire-cycle-never-closed": ["dsp-f009-open-a", "dsp-f009-open-b", *SDK_ANCHORS],
+    "SEAM008/near-same-prefix-five-models": [f"kb-ab-{k:02d}" for k in range(5)] + ANCHORS,
+    "SEAM010/fire-currently-date-here": ["sup-f010-02", *ANCHORS],
 }
 
 
