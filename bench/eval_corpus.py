@@ -584,6 +584,19 @@ def seam001(w: World, t: float) -> float:
     tt = w.chat(sess, tt + 10, tt + 900, text=answer, harness=False)
     w.close(sess, tt + 10, answer)
     w.incident("SEAM001", "otlp-only-hits-empty", sid)
+    t = tt + 30_000
+    # the tool failed outright (HTTP 500, status error) and the answer invents a balance
+    sid = "sup-f001-error-status"
+    sess = w.open(sid, t, "What's my current balance?")
+    tt = lead_in(w, sess, t + 20)
+    cid = f"call_{sid}_b"
+    tt = w.chat(sess, tt + 10, tt + 600, calls=[("get_balance", cid, {"customer_id": "C-300"})])
+    tt = w.call(sess, "get_balance", cid, {"customer_id": "C-300"}, tt + 5, (tt + 30, tt + 120),
+                result={"error": "ledger timeout"}, http_status=500, server_error="HTTP 500: ledger timeout")
+    answer = "Your current balance is EUR 1,204.55, with the next charge of EUR 89.00 on 1 December."
+    tt = w.chat(sess, tt + 10, tt + 900, text=answer)
+    w.close(sess, tt + 10, answer)
+    w.incident("SEAM001", "error-status-500-invented-balance", sid)
     return tt + 30_000
 
 
@@ -943,6 +956,18 @@ def seam006(w: World, t: float) -> float:
 
 
 def seam007(w: World, t: float) -> float:
+    # the user closed the chat while a call was in flight; its result arrived afterwards
+    sid = "sup-f007-inflight"
+    sess = w.open(sid, t, "Check the refund status of NW-77121, I'll wait... actually never mind.")
+    tt = lead_in(w, sess, t + 20, n=3)
+    cid = f"call_{sid}_s"
+    args = {"order_id": "NW-77121"}
+    tt = w.chat(sess, tt + 10, tt + 600, calls=[("get_refund_status", cid, args)])
+    w.call(sess, "get_refund_status", cid, args, tt + 5, (tt + 30, tt + 4000), result={"status": "approved"},
+           deliver=False)
+    w.close(sess, tt + 1500, None, status="cancelled")
+    w.incident("SEAM007", "in-flight-result-after-user-closed", sid)
+    t = tt + 40_000
     cases = [("near-reopened-before-callback", "callback.received", 30_000, "reopen", False),
              ("callback-after-close-no-session-id", "callback.received", 20_000, "nosession", True),
              ("callback-after-close", "callback.received", 45_000, None, True),
