@@ -2049,15 +2049,15 @@ def pydantic_ai_triage(out: Path, w: World, start_ms: float, clean: bool) -> Non
 
 
 def build(out: Path, clean: bool, seed: int = 20261127, normals: int = 200,
-          keep: set[str] | None = None) -> dict[str, Any]:
+          keep: set[str] | None = None, busy: float = 1.0) -> dict[str, Any]:
     w = World(seed)
     t = 0.0
     kinds = list(range(14))
     planted = [] if clean else [seam001, seam002, seam003, seam004, seam006, seam007, seam012]
-    # ordinary traffic: concurrent conversations, a new one every 2-6 s
+    # ordinary traffic: concurrent conversations, a new one every 2-6 s (divided by `busy`)
     for k in range(normals):
         normal_session(w, f"sup-{k:04d}", t, kinds[k % len(kinds)])
-        t += w.rng.uniform(2_000, 6_000)
+        t += w.rng.uniform(2_000, 6_000) / busy
     # the planted scenes run one after the other on the same hours, among the ordinary traffic
     t = 5_000.0
     for scene in planted:
@@ -2123,13 +2123,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", nargs="?", type=Path, help="output directory (default: a new temp dir)")
     ap.add_argument("--clean", action="store_true", help="the same traffic with no incident and no near miss")
     ap.add_argument("--seed", type=int, default=20261127)
+    ap.add_argument("--ordinary", type=int, default=200, help="ordinary support conversations (default 200)")
+    ap.add_argument("--busy", type=float, default=1.0,
+                    help="how many times more often a conversation starts (default 1: every 2-6 s)")
     ap.add_argument("--case", choices=sorted(CASES),
                     help="write only the sessions of one planted form (a small rule fixture)")
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="seamscan-eval-"))
     if out.exists():
         shutil.rmtree(out)
-    build(out, args.clean, args.seed, keep=set(CASES[args.case]) if args.case else None)
+    build(out, args.clean, args.seed, args.ordinary, keep=set(CASES[args.case]) if args.case else None,
+          busy=args.busy)
     labels = json.loads((out / "labels.json").read_text(encoding="utf-8"))
     n_files = sum(1 for p in out.rglob("*") if p.is_file())
     print(f"{out}: {n_files} files, {len(labels['incidents'])} incidents, {len(labels['near_misses'])} near misses")
