@@ -88,3 +88,22 @@ def test_unknown_span_is_other_layer():
 def test_structured_values_where_names_are_expected_do_not_crash():
     fields = normalize({"gen_ai.operation.name": ["chat"], "traceloop.span.kind": {"a": 1}}, "x")
     assert fields["kind"] == "span"
+
+
+def test_parallel_tool_call_responses_in_one_message_each_keep_their_id():
+    """A message carrying several tool_call_response parts (parallel calls) gives one canonical
+    tool message per response, none overwriting another."""
+    messages = [
+        {"role": "user", "parts": [{"type": "text", "content": "both orders please"}]},
+        {"role": "tool", "parts": [
+            {"type": "tool_call_response", "id": "call_a", "response": {"status": "shipped"}},
+            {"type": "tool_call_response", "id": "call_b", "response": "not found"},
+        ]},
+    ]
+    out = normalize({"gen_ai.operation.name": "chat", "gen_ai.input.messages": json.dumps(messages)}, "chat")
+    canonical = json.loads(out["input_messages"])
+    assert canonical == [
+        {"role": "user", "content": "both orders please"},
+        {"role": "tool", "tool_call_id": "call_a", "content": '{"status":"shipped"}'},
+        {"role": "tool", "tool_call_id": "call_b", "content": "not found"},
+    ]

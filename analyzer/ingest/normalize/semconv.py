@@ -88,7 +88,7 @@ def _genai_messages(value: Any) -> list[dict[str, Any]] | None:
         if not isinstance(message, dict):
             continue
         out: dict[str, Any] = {"role": message.get("role")}
-        texts, calls = [], []
+        texts, calls, responses = [], [], []
         parts = message.get("parts")
         if parts is None and "content" in message:
             out["content"] = _content_text(message.get("content"))
@@ -107,10 +107,10 @@ def _genai_messages(value: Any) -> list[dict[str, Any]] | None:
             if kind == "tool_call":
                 calls.append({"id": part.get("id"), "name": part.get("name"),
                               "arguments": json_text(part.get("arguments"))})
-            elif kind == "tool_call_response":
+            elif kind == "tool_call_response":  # one canonical message per response (parallel calls)
                 response = part.get("response", part.get("result"))
-                out["tool_call_id"] = part.get("id")
-                out["content"] = _blocks_text(response) or json_text(response)
+                responses.append({"role": message.get("role"), "tool_call_id": part.get("id"),
+                                  "content": _blocks_text(response) or json_text(response)})
             elif "content" in part:
                 texts.append(json_text(part.get("content")))
         if texts:
@@ -119,7 +119,9 @@ def _genai_messages(value: Any) -> list[dict[str, Any]] | None:
             out["tool_calls"] = calls
         if message.get("finish_reason"):
             out["finish_reason"] = message["finish_reason"]
-        messages.append(out)
+        if not responses or texts or calls:
+            messages.append(out)
+        messages.extend(responses)
     return messages
 
 
