@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from analyzer.cli.options import (
     ConfigOption,
     DbOption,
@@ -14,7 +12,6 @@ from analyzer.cli.options import (
     QuietOption,
     SelectOption,
 )
-from analyzer.errors import UsageError
 
 
 def tui_command(
@@ -29,17 +26,13 @@ def tui_command(
 ) -> None:
     """Browse findings, sessions (each one's merged per-step stack trace) and the clock domains."""
     from analyzer.cli.common import load
-    from analyzer.engine.config import find_config, input_dirs, load_config
+    from analyzer.engine.config import settings_for
     from analyzer.engine.registry import load_rules, select as select_rules
     from analyzer.tui.app import SeamscanApp
     from analyzer.tui.data import rule_run
 
     rules = load_rules()
-    if config is not None and not config.is_file():
-        raise UsageError(f"Configuration file {str(config)!r} does not exist")
-    config_path = config or find_config([Path.cwd(), *input_dirs(paths)])
-    settings = load_config(config_path, rules).with_cli(rules, select=select, ignore=ignore,
-                                                        harness_mappings=harness_mapping)
+    settings = settings_for(rules, paths, config, select=select, ignore=ignore, harness_mappings=harness_mapping)
     store, inputs = load(paths, db, quiet, settings.harness_mappings)
     try:
         findings_loader = rule_run(select_rules(rules, settings.select, settings.ignore), settings.rule_options)

@@ -9,11 +9,11 @@ import orjson
 from rich.text import Text
 
 from analyzer.engine.runner import rfc3339
+from analyzer.report import SEVERITY_STYLE
 from analyzer.report.safe import inert
 from analyzer.report.trace_text import LAYER_STYLE, STATUS_STYLE
 from analyzer.report.trace_text import _duration as duration  # one duration format for trace and TUI
 
-SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "blue"}
 BADGE_STYLE = {"model": "black on magenta", "tool": "black on cyan", "agent": "black on green",
                "harness": "black on yellow", "other": "black on grey50"}
 EVIDENCE_STYLE = "bold yellow"
