@@ -1217,7 +1217,11 @@ def seam010(w: World, t: float, clean: bool) -> float:
                  ("nightly-n010-ok", 35, "near-within-tolerance")]
     for k, (sid, late_s, form) in enumerate(runs):
         due = t + k * 600_000
-        due_iso = iso_us(ns_at(due)).replace("+00:00", "Z")
+        # schedulers write the intended time in several forms: RFC 3339 (Z or an offset), epoch ms or s
+        forms = [iso_us(ns_at(due)).replace("+00:00", "Z"),
+                 iso_us(ns_at(due), dt.timezone(dt.timedelta(hours=2))),
+                 ns_at(due) // MS, ns_at(due) / 1e9]
+        due_iso = forms[k % len(forms)]
         fire = due + late_s * 1000
         w.log(fire, "schedule.fire", sid, to="sched", agent="nightly-digest", scheduled_for=due_iso, job="digest")
         w.log(fire + 5, "session.open", sid, to="sched", agent="nightly-digest")
