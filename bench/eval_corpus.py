@@ -1437,6 +1437,26 @@ def seam012(w: World, t: float) -> float:
         w.close(sess, tt + 10, ans)
         (w.incident if fire else w.near)("SEAM012", form, sid)
         t = tt + 30_000
+    # parallel results forwarded in ONE tool message with a part per call: one part missing / all present
+    for form, fire in (("grouped-parts-one-missing", True), ("near-grouped-parts-all-present", False)):
+        sid = f"sup-{'f' if fire else 'n'}012-{form[:12]}"
+        sess = w.open(sid, t, "Compare my last three invoices.")
+        tt = lead_in(w, sess, t + 20)
+        ids = [f"call_{sid}_g{j}" for j in range(3)]
+        calls = [("get_invoice", cid, {"invoice_id": f"INV-60{j}"}) for j, cid in enumerate(ids)]
+        tt = w.chat(sess, tt + 10, tt + 600, calls=calls)
+        bodies = [{"invoice_id": f"INV-60{j}", "total_eur": 100.0 + j} for j in range(3)]
+        ends = [w.quick(sess, n, c, a, tt + 5 + 3 * j, b, deliver=False)
+                for j, ((n, c, a), b) in enumerate(zip(calls, bodies))]
+        parts = [{"type": "tool_call_response", "id": cid, "response": b} for cid, b in zip(ids, bodies)]
+        if fire:
+            parts = parts[:1] + parts[2:]
+        sess.messages.append({"role": "tool", "parts": parts})
+        ans = "Your invoices total EUR 100.0 and EUR 102.0." if fire else "They total EUR 100.0, 101.0 and 102.0."
+        tt = w.chat(sess, max(ends) + 10, max(ends) + 900, text=ans)
+        w.close(sess, tt + 10, ans)
+        (w.incident if fire else w.near)("SEAM012", form, sid)
+        t = tt + 30_000
     # near: the caller gave up on the call (that is SEAM002, not this)
     sid = "sup-n012-gave-up"
     sess = w.open(sid, t, "Compare my last two invoices.")
