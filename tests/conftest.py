@@ -30,6 +30,17 @@ def ingest_paths(*paths: Path, db: Path | None = None):
     return store, summary
 
 
+def rule_findings(rules, *paths: Path, options: dict | None = None) -> list[dict]:
+    """Findings of `rules` (with per-code `options`) on a fresh store holding `paths`."""
+    from analyzer.engine.runner import run_rules
+
+    store, _ = ingest_paths(*paths)
+    try:
+        return run_rules(store.con, rules, options)
+    finally:
+        store.close()
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run `seamscan ARGS` as a real process (exit codes, stdout/stderr separation)."""
     return subprocess.run(

@@ -3,6 +3,8 @@ the other fixtures and real data."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import re
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from analyzer.engine.functions import acknowledges_gap, payload_shape, register, unsupported_claims
 from analyzer.engine.registry import load_rules, select
 from analyzer.engine.runner import run_rules
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, ingest_paths, rule_findings
 
 RULES = select(load_rules(), ["SEAM001"], None)
 CASES = FIXTURES / "rules" / "SEAM001"
@@ -19,12 +21,7 @@ MESSAGE = re.compile(r"(?P<tool>\w+) returned (?P<shape>.+?) \(status (?P<status
                      r"or user input: (?P<claims>.+)")
 
 
-def findings(*paths):
-    store, _ = ingest_paths(*paths)
-    try:
-        return run_rules(store.con, RULES)
-    finally:
-        store.close()
+findings = partial(rule_findings, RULES)
 
 
 def empty_payloads(path) -> list[str]:

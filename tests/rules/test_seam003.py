@@ -4,6 +4,8 @@ SEAM003 in tests/rules/test_seam001.py (one ingest per folder)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import re
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from analyzer.engine.functions import args_change, caller_error, revises_args
 from analyzer.engine.registry import load_rules, select
 from analyzer.engine.runner import run_rules
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, ingest_paths, rule_findings
 
 RULES = select(load_rules(), ["SEAM003"], None)
 CASES = FIXTURES / "rules" / "SEAM003"
@@ -20,12 +22,7 @@ MESSAGE = re.compile(r"(?P<tool>\w+) rejected (?P<rejected>\d+) attempt\(s\) wit
                      r"so the run reports success")
 
 
-def findings(*paths):
-    store, _ = ingest_paths(*paths)
-    try:
-        return run_rules(store.con, RULES)
-    finally:
-        store.close()
+findings = partial(rule_findings, RULES)
 
 
 def parsed(finding) -> dict[str, str]:

@@ -3,24 +3,20 @@ schema's job states, the other fixtures and real data."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from analyzer.engine.functions import async_handle, claims_done, reports_pending
 from analyzer.engine.registry import load_rules, select
-from analyzer.engine.runner import run_rules
 from analyzer.ingest.harness.canonical import canonical_validator
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, ingest_paths, rule_findings
 
 RULES = select(load_rules(), ["SEAM004"], None)
 CASES = FIXTURES / "rules" / "SEAM004"
 
 
-def findings(*paths):
-    store, _ = ingest_paths(*paths)
-    try:
-        return run_rules(store.con, RULES)
-    finally:
-        store.close()
+findings = partial(rule_findings, RULES)
 
 
 def test_http_202_with_an_operation_id_and_a_done_claim():

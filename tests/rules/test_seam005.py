@@ -3,24 +3,20 @@ real data."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import tomllib
 
 import pytest
 
 from analyzer.engine.registry import load_rules, select
-from analyzer.engine.runner import run_rules
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, ingest_paths, rule_findings
 
 RULES = select(load_rules(), ["SEAM005"], None)
 CASES = FIXTURES / "rules" / "SEAM005"
 
 
-def findings(*paths, options=None):
-    store, _ = ingest_paths(*paths)
-    try:
-        return run_rules(store.con, RULES, options)
-    finally:
-        store.close()
+findings = partial(rule_findings, RULES)
 
 
 def case_options(case: str) -> dict:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from analyzer.engine.registry import load_rules, select
-from analyzer.engine.runner import run_rules
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, ingest_paths, rule_findings
 
 RULES = select(load_rules(), ["SEAM007"], None)
 CASES = FIXTURES / "rules" / "SEAM007"
 
 
-def findings(*paths):
-    store, _ = ingest_paths(*paths)
-    try:
-        return run_rules(store.con, RULES)
-    finally:
-        store.close()
+findings = partial(rule_findings, RULES)
 
 
 def layers(finding) -> set[str]:

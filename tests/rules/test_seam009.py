@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import json
 
 import pytest
 
 from analyzer.engine.registry import load_rules, select
-from analyzer.engine.runner import run_rules
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, rule_findings
 
 RULES = select(load_rules(), ["SEAM009"], None)
 CASES = FIXTURES / "rules" / "SEAM009"
 
 
-def findings(*paths, options=None):
-    store, _ = ingest_paths(*paths)
-    try:
-        return run_rules(store.con, RULES, options)
-    finally:
-        store.close()
+findings = partial(rule_findings, RULES)
 
 
 def evidence_lines(finding):

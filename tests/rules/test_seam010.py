@@ -3,25 +3,21 @@ inputs and real data."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import json
 import re
 
 import pytest
 
 from analyzer.engine.registry import load_rules, select
-from analyzer.engine.runner import run_rules
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, rule_findings
 
 RULES = select(load_rules(), ["SEAM010"], None)
 CASES = FIXTURES / "rules" / "SEAM010"
 
 
-def findings(*paths, options=None):
-    store, _ = ingest_paths(*paths)
-    try:
-        return run_rules(store.con, RULES, options)
-    finally:
-        store.close()
+findings = partial(rule_findings, RULES)
 
 
 def test_a_domain_whose_offset_exceeds_the_tolerance():

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from analyzer.engine.functions import result_delivered
 from analyzer.engine.registry import load_rules, select
-from analyzer.engine.runner import run_rules
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, rule_findings
 
 RULES = select(load_rules(), ["SEAM012"], None)
 CASES = FIXTURES / "rules" / "SEAM012"
 
 
-def findings(*paths):
-    store, _ = ingest_paths(*paths)
-    try:
-        return run_rules(store.con, RULES)
-    finally:
-        store.close()
+findings = partial(rule_findings, RULES)
 
 
 def layers(finding) -> set[str]:
