@@ -4,6 +4,7 @@ skipped (with a reason) or in error (with a position)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,10 @@ def ingest(
                 if progress:
                     progress(display, summary.bytes, summary.records)
         batches.close()
+    except BaseException:  # interrupted (Ctrl-C) or a bug: keep what was read, as file by file loads did
+        with contextlib.suppress(Exception):
+            batches.close()
+        raise
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -55,3 +55,28 @@ def test_a_later_run_skips_files_of_an_earlier_one(tmp_path):
     summary = ingest([tmp_path / "b.jsonl"], store)
     assert summary.records == 0 and "a.jsonl" in summary.skipped[0].reason
     assert store.count("record_store") == 4
+
+
+def test_an_interrupted_run_keeps_the_files_read_before(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for index in range(3):
+        _harness_file(logs / f"h{index}.jsonl", f"s{index}")
+    db = tmp_path / "s.duckdb"
+    store = Store(db)
+
+    def interrupt_after_two(display, done_bytes, done_records):
+        if done_records == 8:
+            raise KeyboardInterrupt
+
+    try:
+        ingest([logs], store, progress=interrupt_after_two)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the run was not interrupted")
+    store.close()
+    store = Store(db)
+    assert store.count("record_store") == 8 and store.count("files") == 2
+    summary = ingest([logs], store)  # the rest is read on the next run
+    assert summary.records == 4 and len(summary.skipped) == 2
