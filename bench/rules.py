@@ -57,7 +57,7 @@ def build_store(records: int, db_path: Path):
         else:
             expressions.append(column)
     con.execute("DELETE FROM record_store")
-    con.execute(f"INSERT INTO record_store SELECT {', '.join(expressions)} "
+    con.execute(f"INSERT INTO record_store ({', '.join(COLUMN_NAMES)}) SELECT {', '.join(expressions)} "
                 f"FROM template, range({copies}) AS copies(k)")
     store.finalize()
     return store, template_size, copies

@@ -13,7 +13,17 @@ import pyarrow as pa
 from analyzer.clock import align, create_clock_tables
 from analyzer.errors import StoreError
 from analyzer.store.call_merge import merge_calls_and_lend_events
-from analyzer.store.schema import RECORD_COLUMNS, SCHEMA_VERSION
+from analyzer.store.schema import COLUMN_NAMES, RECORD_COLUMNS, SCHEMA_VERSION
+
+# Written by finalize beside the ingested columns (resolve.sql); the records view projects them.
+RESOLVED_COLUMNS = [("session_id", "VARCHAR"), ("resolved_step", "INTEGER"), ("ts_start", "BIGINT"),
+                    ("ts_end", "BIGINT")]
+# Schema 1 stores lack the resolved columns: readable through the joined records view, and
+# brought to schema 2 by their next finalize.
+READABLE_VERSIONS = (1, SCHEMA_VERSION)
+
+_INGESTED = ", ".join(f'"{name}"' for name in COLUMN_NAMES)
+
 
 def _sql(name: str) -> str:
     return resources.files("analyzer.store").joinpath(name).read_text()
@@ -57,7 +67,7 @@ class Store:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        elif int(row[0]) != SCHEMA_VERSION:
+        elif int(row[0]) not in READABLE_VERSIONS:
             raise StoreError(
                 f"Store {self.path!r} has schema version {row[0]}, this seamscan reads {SCHEMA_VERSION}",
                 hint="re-create it with `seamscan ingest PATH --db NEWFILE`",
@@ -77,7 +87,17 @@ class Store:
         create_clock_tables(con)
         con.execute("CREATE TABLE IF NOT EXISTS record_sessions (record_id VARCHAR, session_id VARCHAR)")
         con.execute("CREATE TABLE IF NOT EXISTS record_steps (record_id VARCHAR, step INTEGER)")
-        con.execute(_sql("views.sql"))
+        self._create_views()
+
+    def _create_views(self) -> None:
+        """The rule-facing views: `records` a projection once finalize has written the resolved
+        columns, else derived by joins (a store not finalized yet, or of schema 1)."""
+        columns = {row[0] for row in self.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'record_store' "
+            "AND schema_name = 'main' AND database_name = current_database()").fetchall()}
+        resolved = all(name in columns for name, _ in RESOLVED_COLUMNS)
+        self.con.execute(_sql("records.sql" if resolved else "records_joined.sql"))
+        self.con.execute(_sql("views.sql"))
 
     def known_file(self, content_hash: str) -> str | None:
         """Path under which this content was ingested before, if it was."""
@@ -92,7 +112,7 @@ class Store:
         """Bulk insert one Arrow batch in the record schema."""
         self.con.register("_seamscan_batch", table)
         try:
-            self.con.execute("INSERT INTO record_store SELECT * FROM _seamscan_batch")
+            self.con.execute(f"INSERT INTO record_store ({_INGESTED}) SELECT * FROM _seamscan_batch")
         finally:
             self.con.unregister("_seamscan_batch")
 
@@ -130,6 +150,31 @@ class Store:
         self.con.execute(_sql("sessions.sql"))
         align(self.con)
         self.con.execute(_sql("steps.sql"))
+        self._write_resolved()
+
+    def _write_resolved(self) -> None:
+        """Rebuild record_store with each record's resolved session, step and aligned times
+        (resolve.sql), keeping its row order, and make `records` the projection of them."""
+        con = self.con
+        for name, sql_type in RESOLVED_COLUMNS:
+            con.execute(f"ALTER TABLE record_store ADD COLUMN IF NOT EXISTS {name} {sql_type}")
+        con.execute(_sql("resolve.sql"))
+        try:
+            rows, distinct = con.execute("SELECT count(*), count(DISTINCT rid) FROM _resolved").fetchone()
+            if rows != distinct:  # a record_id held by several records: keep one result per row
+                con.execute("CREATE OR REPLACE TEMP TABLE _resolved AS "
+                            "SELECT DISTINCT ON (rid) * FROM _resolved ORDER BY rid")
+            con.execute(f"""CREATE OR REPLACE TABLE record_store AS
+                SELECT r.* EXCLUDE ({", ".join(name for name, _ in RESOLVED_COLUMNS)}),
+                       coalesce(x.session_id, r.session_own) AS session_id,
+                       coalesce(x.step, r.step)::INTEGER AS resolved_step,
+                       r.ts_raw_start - x.offset_ns AS ts_start,
+                       r.ts_raw_end - x.offset_ns AS ts_end
+                FROM record_store r POSITIONAL JOIN _resolved x""")
+        finally:
+            con.execute("DROP TABLE IF EXISTS temp._resolved")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+        self._create_views()
 
     def count(self, relation: str) -> int:
         return self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]

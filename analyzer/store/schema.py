@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # (column, DuckDB type, Arrow type). Ingesters emit rows in exactly this order.
 RECORD_COLUMNS: list[tuple[str, str, pa.DataType]] = [

@@ -1,22 +1,6 @@
 -- Rule-facing views (SPEC 3). Rules read only these, never record_store.
 
--- `step` is the record's own step or the one derived on the aligned clock (steps.sql).
--- Aligned = raw - offset; a clock found to step mid-run uses the offset of the segment its
--- raw time falls in (clock_segments), else its domain's offset.
-CREATE OR REPLACE VIEW records AS
-SELECT
-    r.* EXCLUDE (session_own, session_rank, step),
-    coalesce(s.session_id, r.session_own) AS session_id,
-    r.session_own,
-    coalesce(st.step, r.step) AS step,
-    r.ts_raw_start - coalesce(g.offset_ns, c.offset_ns, 0) AS ts_start,
-    r.ts_raw_end - coalesce(g.offset_ns, c.offset_ns, 0) AS ts_end
-FROM record_store r
-LEFT JOIN record_sessions s USING (record_id)
-LEFT JOIN record_steps st USING (record_id)
-LEFT JOIN clock_domains c ON c.domain = r.clock_domain
-ASOF LEFT JOIN clock_segments g ON g.domain = r.clock_domain AND r.ts_raw_start >= g.raw_start_ns;
-
+-- `records` (records.sql, or records_joined.sql for a store not finalized yet) is created first.
 CREATE OR REPLACE VIEW llm_calls AS
 SELECT * FROM records WHERE kind = 'llm_call';
 

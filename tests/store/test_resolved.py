@@ -1,0 +1,68 @@
+"""Finalize writes each record's resolved session, step and aligned times into record_store once:
+the `records` view is a projection with the same columns and values as the joins it replaces,
+a re-finalize (new files into an existing --db) redoes the write, and a schema 1 store (no
+resolved columns) reads the same through the joined view."""
+
+from __future__ import annotations
+
+from analyzer.store.db import RESOLVED_COLUMNS, Store, _sql
+from analyzer.store.schema import SCHEMA_VERSION
+from tests.conftest import FIXTURES, ingest_paths
+
+# The joins the projection replaces, over a record_store that also holds their results.
+JOINED = (_sql("records_joined.sql").replace("VIEW records AS", "VIEW records_joined AS")
+          .replace("EXCLUDE (session_own, session_rank, step)",
+                   "EXCLUDE (session_own, session_rank, step, session_id, resolved_step, ts_start, ts_end)"))
+
+
+def rows(store: Store, relation: str) -> list[tuple]:
+    return store.con.execute(f"SELECT * FROM {relation} ORDER BY record_id").fetchall()
+
+
+def columns(store: Store, relation: str) -> list[tuple]:
+    return store.con.execute(f"DESCRIBE {relation}").fetchall()
+
+
+def test_records_is_a_projection_with_the_joined_values(tmp_path):
+    store, _ = ingest_paths(FIXTURES / "multisource", db=tmp_path / "s.duckdb")
+    store.con.execute(JOINED)
+    assert columns(store, "records") == columns(store, "records_joined")
+    assert rows(store, "records") == rows(store, "records_joined")
+    assert store.count("records") > 100
+    plan = "\n".join(row[1] for row in store.con.execute("EXPLAIN SELECT * FROM records").fetchall())
+    assert "JOIN" not in plan.upper()
+    # a store opened again with --db (check, trace, tui) sees the same values
+    expected = rows(store, "records")
+    store.close()
+    again = Store(tmp_path / "s.duckdb")
+    assert rows(again, "records") == expected
+    again.close()
+
+
+def test_a_new_ingest_into_an_existing_store_redoes_the_write(tmp_path):
+    db = tmp_path / "s.duckdb"
+    store, _ = ingest_paths(FIXTURES / "demo", db=db)
+    before = store.count("records")
+    store.close()
+    store, _ = ingest_paths(FIXTURES / "openai_agents", db=db)
+    assert store.count("records") > before
+    assert store.count("records WHERE session_id IS NULL OR (ts_raw_start IS NOT NULL AND ts_start IS NULL)") == 0
+    store.con.execute(JOINED)
+    assert rows(store, "records") == rows(store, "records_joined")
+    store.close()
+
+
+def test_a_schema_1_store_reads_the_same_and_is_upgraded_by_its_next_finalize(tmp_path):
+    db = tmp_path / "s.duckdb"
+    store, _ = ingest_paths(FIXTURES / "demo", db=db)
+    expected = rows(store, "records")
+    names = ", ".join(name for name, _ in RESOLVED_COLUMNS)
+    store.con.execute(f"CREATE OR REPLACE TABLE record_store AS SELECT * EXCLUDE ({names}) FROM record_store")
+    store.con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    store.close()
+    old = Store(db)
+    assert rows(old, "records") == expected
+    old.finalize()
+    assert rows(old, "records") == expected
+    assert old.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    old.close()
