@@ -12,6 +12,7 @@ import pytest
 from analyzer.ingest import parallel
 from analyzer.ingest.base import json_lines
 from analyzer.ingest.source import describe
+from analyzer.store.schema import COLUMN_INDEX
 from tests.conftest import FIXTURES
 
 ENCODINGS = FIXTURES / "otlp-encodings"
@@ -99,7 +100,7 @@ def test_json_lines_in_parallel_equal_serial(tmp_path, monkeypatch, part_bytes):
     problems = {position: reason for _, position, reason, _ in serial["problems"]}
     assert "malformed JSON" in problems["line 13"]
     assert "not an OTLP request" in problems["line 18"]
-    lines_with_records = {row[-1].split("#")[0] for row in serial["record_store"]}  # source_pos
+    lines_with_records = {row[COLUMN_INDEX["source_pos"]].split("#")[0] for row in serial["record_store"]}
     assert lines_with_records >= {"1", "14", str(len(lines))}
 
 
