@@ -20,6 +20,7 @@ from analyzer.errors import SeamscanError
 
 FINDING_COLUMNS = ("session", "trace_id", "step", "subject", "ts", "message", "evidence")
 RULE_VIEWS = ("records", "llm_calls", "tool_calls", "harness_events", "sessions", "steps")  # SPEC 3
+PLAIN_VIEWS = ("records", "llm_calls", "harness_events")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -49,10 +50,14 @@ def materialized_views(con: duckdb.DuckDBPyConnection, rules: list[Rule] | None 
     """The rule-facing views that `rules` read (all when None) computed once, as temporary
     tables of the same names that shadow them on this connection while the rules run (the
     rules read the views many times over; each read of a view recomputes its joins), then
-    dropped. A single rule shares nothing: it reads the views themselves."""
-    present = {row[0] for row in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()}
-    views = [v for v in RULE_VIEWS if v in present and (
+    dropped. A single rule shares nothing: it reads the views themselves. Views that only
+    project or filter a finalized record_store (PLAIN_VIEWS) are read as they are."""
+    present = dict(con.execute(
+        "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall())
+    # Once finalize has written the resolved columns, `records` is a projection of record_store
+    # and these views plain filters of it: reading them costs a scan, copying them costs more.
+    plain = PLAIN_VIEWS if "JOIN" not in (present.get("records") or "JOIN").upper() else ()
+    views = [v for v in RULE_VIEWS if v in present and v not in plain and (
         rules is None or v == "records"  # records: the evidence lookup reads it too
         or any(re.search(rf"\b{v}\b", rule.query, re.IGNORECASE) for rule in rules))]
     if rules is not None and len(rules) < 2:
