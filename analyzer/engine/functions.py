@@ -257,8 +257,9 @@ _PAYLOAD_MESSAGE_KEYS = ("message", "detail", "details", "reason", "code", "hint
 _PAYLOAD_META_KEYS = ("type", "id", "name", "object", "tool_call_id", "call_id", "count", "total", "total_count",
                 "page", "limit", "offset", "next", "cursor", "next_cursor", "has_more", "query", "q",
                 "iserror", "is_error", "status")
-# SEAM001 and SEAM003 apply payload_shape's fast path in SQL before calling it, with this
-# pattern widened for RE2 (\s as [^!-~]): a word added here must be added there too.
+# SEAM001 and SEAM003 apply payload_shape's fast path (and so caller_error's) in SQL before
+# calling them, with this pattern widened for RE2 (\s as [^!-~]): a word added here must be
+# added there too.
 _MAYBE_EMPTY = re.compile(
     r"\[\s*\]|\{\s*\}|null|none|undefined|\bnil\b|\"\"|''|err|fail|fault|exception|found|exist|no data|invalid"
     r"|\bok\b|success|detail|msg|\btraceback\b", re.I)
