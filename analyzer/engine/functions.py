@@ -511,6 +511,9 @@ def revises_args(before: str | None, after: str | None) -> bool:
     changed = [k for k in old if k not in new or old[k] != new[k]]
     if any(str(k).lower() in _OPERATION_ARGS for k in changed):
         return False  # another operation of a multi-purpose tool (str_replace -> view)
+    revised = changed + [k for k in new if k not in old]
+    if revised and all(str(k).lower() in _VERSION_CHECK_KEYS for k in revised):
+        return False  # only the version a conditional write was based on moved: a concurrency retry
     return 0 < len(changed) + len(set(new) - set(old)) and len(changed) <= max(1, len(old) // 2)
 
 

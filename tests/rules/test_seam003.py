@@ -144,6 +144,10 @@ def test_caller_error(status, http_status, error_type, message, result, args, la
     ('{"command": "str_replace", "path": "a.c", "old_str": null}', '{"command": "view", "path": "a.c"}', False),
     ('{"a": 1, "b": 2, "c": 3}', '{"a": 9, "b": 8, "c": 3}', False),
     ('{"a": 1}', "{'a': 1}", False),
+    ('{"customer_id": "C-1", "vat": "NO1", "if_match": "v7"}', '{"customer_id": "C-1", "vat": "NO1", "if_match": "v8"}',
+     False),  # only the version of a conditional write moved: a concurrency retry
+    ('{"customer_id": "C-1", "phone": "2", "vat": "NO 1", "if_match": "v7"}',
+     '{"customer_id": "C-1", "phone": "2", "vat": "NO1", "if_match": "v8"}', True),  # and a value corrected
 ])
 def test_revises_args(before, after, revised):
     assert revises_args(before, after) is revised
@@ -151,3 +155,18 @@ def test_revises_args(before, after, revised):
 
 def test_args_change_names_the_arguments():
     assert args_change('{"order_id": "A-1"}', '{"reason": "x", "order_id": "A-2"}') == "added reason; changed order_id"
+
+
+@pytest.mark.parametrize("case, failed", [
+    # a conditional write rejected (HTTP 412), re-read, and re-applied with only its version moved
+    ("near-version-only-retry", "SELECT count(*) FROM tool_calls WHERE http_status = 412"),
+    # the Agents SDK withheld the error's details; the gateway and the tool service saw a 503
+    ("near-redacted-error-transient-at-gateway", "SELECT count(*) FROM tool_calls WHERE http_status = 503"),
+])
+def test_retries_that_are_not_caller_bugs_do_not_fire(case, failed):
+    store, _ = ingest_paths(CASES / case)
+    try:
+        assert store.con.execute(failed).fetchone()[0] >= 1  # the near miss holds the failure
+        assert run_rules(store.con, RULES) == []
+    finally:
+        store.close()
