@@ -56,7 +56,8 @@ def test_concurrent_pydantic_ai_runs_of_one_agent():
 
 
 @pytest.mark.parametrize("case", ["near-write-then-reads", "near-spread-over-minutes", "near-different-prefixes",
-                                  "near-warm-prefix-suffix-writes"])
+                                  "near-warm-prefix-suffix-writes",
+                                  "near-same-prefix-five-models"])  # one prefix, five models: five caches
 def test_near_misses(case):
     assert findings(CASES / case)[0] == []
 
