@@ -116,3 +116,10 @@ def test_date_claims_in_model_text(tmp_path):
     (tmp_path / "gateway.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     claimed = {f["session"]: f["subject"] for f in findings(tmp_path)}
     assert claimed == {f"s{i}": date for i, (_, date) in enumerate(PHRASINGS) if date}
+
+
+def test_a_current_date_followed_by_here():
+    (finding,) = findings(CASES / "fire-currently-date-here")
+    assert (finding["session"], finding["subject"]) == ("sup-f010-02", "2026-02-14")
+    assert finding["message"].startswith('model output claims today is 2026-02-14 ("14 february 2026") but the call '
+                                         "ran on 2026-11-27")
