@@ -72,6 +72,7 @@ def test_each_cycle_once_when_all_cases_are_read_together():
     subjects = sorted(f["subject"] for f in findings(CASES))
     assert subjects == ["approvals:finance -> finance -> ledger -> support -> approvals:finance",
                         "approvals:legal -> counsel -> drafter -> approvals:legal",
+                        "courier-planner -> dispatcher -> courier-planner",
                         "planner -> reviewer -> planner"]
 
 
@@ -110,3 +111,14 @@ def test_a_wait_end_missing_a_field_still_closes_its_wait(tmp_path, ended_by, wa
         ("09:00:00", "session.open", "planner", None), ("09:00:05", "wait.start", "planner", "agent:reviewer"),
         ("09:01:35", "wait.end", ended_by, waiting_for), ("09:01:40", "wait.start", "reviewer", "agent:planner"),
         ("09:06:40", "session.close", "planner", None)])) == []
+
+
+def test_a_cycle_still_open_when_the_harness_log_ends():
+    # neither session ever closed: both waits were still open where the harness log ends
+    (finding,) = findings(CASES / "fire-cycle-never-closed")
+    assert (finding["session"], finding["subject"]) == ("dsp-f009-open-a",
+                                                        "courier-planner -> dispatcher -> courier-planner")
+    head, _, tail = finding["message"].partition(" open at once for ")
+    assert head == "wait-for cycle courier-planner -> dispatcher -> courier-planner: all 2 waits were"
+    seconds, _, ending = tail.partition(" s")
+    assert float(seconds) > 200 and ending == ", until the session ended"  # the log goes on ~230 s after both waits
