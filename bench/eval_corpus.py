@@ -9,20 +9,31 @@ differ from the rule authors' fixtures, and a ``labels.json`` that says what was
 Dev dependencies only (the ``fixtures`` extra). The deployment, each writer on its own clock:
 
 * ``gateway/gw-NNN.harness.jsonl``: the gateway (canonical harness JSON Lines, SPEC 2.3), rotated
-  every 60 sessions (one directory, one writer, one clock domain), the reference clock.
+  in five files (one directory, one writer, one clock domain), the reference clock; a quarter of
+  the sessions' lines carry no W3C ids.
 * ``agent/agent.otlp.jsonl``: the support agent process (OpenTelemetry SDK, GenAI conventions,
-  the SDK's OTLP encoder; one export request per session), clock +0.22 s.
+  the SDK's OTLP encoder; one export request per session), clock +0.22 s; a few sessions are
+  OpenInference-instrumented.
+* ``agent/account-desk.agents.jsonl``: Agents SDK sessions (offline, scripted model, a trace
+  processor stamping the host's clock, -0.35 s) whose tools go through the gateway.
 * ``tools/crm.otlp.pb`` (Collector protobuf stream) and ``tools/billing.otlp.jsonl``: two tool
-  services whose SERVER spans are children of the agent's CLIENT spans via W3C trace context,
-  clocks -0.31 s and +0.41 s. A planted SEAM010 adds ``tools/search.otlp.jsonl`` (+2.7 s).
+  services whose SERVER spans are children of the caller's spans via W3C trace context, clocks
+  -0.31 s and +0.41 s. Planted SEAM010s add ``tools/search.otlp.jsonl`` (+2.7 s) and
+  ``tools/geo.otlp.jsonl`` (steps from +0.2 s to +1.9 s).
 * ``scheduler/scheduler.harness.jsonl``: the scheduler's harness log (``clock`` label
   ``scheduler``; it shares the gateway's NTP, so no offset).
-* ``agents-sdk/export.json``: the OpenAI Agents SDK run offline with a scripted model and a
-  collecting trace processor (fixtures/generate_openai_agents.py), one trace per session.
+* ``agents-sdk/export.json``: standalone Agents SDK sessions (fixtures/generate_openai_agents.py's
+  scripted model and collecting processor), one trace per session.
 * ``triage/triage.otlp.jsonl``: a pydantic-ai ``Agent`` driven by a ``FunctionModel`` under the
-  OpenTelemetry SDK (its own instrumentation, no conversation id: a session is its trace id).
+  OpenTelemetry SDK (its own instrumentation and conversation ids).
 
-Times are scripted on one true timeline (ms after ``BASE``), so reruns write the same bytes.
+Ordinary traffic (``--ordinary``, ``--busy``) runs concurrently and holds the benign look-alikes
+of every incident: empty results acknowledged, jobs polled to completion, retries under one
+idempotency key, guarded writes, trimmed history that keeps the latest result, approvals
+granted, correct dates, warm prompt caches. Times are scripted on one true timeline (ms after
+``BASE``), so reruns write the same bytes (except pydantic-ai's own run ids).
+``--case NAME`` writes only the sessions of one planted form plus a few ordinary sessions that
+anchor the clocks: the small rule fixtures under fixtures/rules/ were cut this way.
 ``labels.json``: ``incidents`` (code, session or subject, the sessions involved, form) and
 ``near_misses`` (code, session, form), plus ``allowed`` findings that a planted incident of one
 rule legitimately also raises under another (a lost response that made a tool run twice is also
