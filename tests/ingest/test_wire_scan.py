@@ -123,7 +123,7 @@ def fuzz_cases(count: int, seed: int) -> list[bytes]:
                 # just after a length-delimited tag: forge the length (short, long, huge varint)
                 tags = [i for i in range(len(data) - 1) if data[i] & 7 == 2 and i >= at] or [at]
                 spot = tags[0] + 1
-                data[spot] = rng.choice([0, 1, 0x7F, 0xFF, data[spot] + 1, max(data[spot] - 1, 0)])
+                data[spot] = rng.choice([0, 1, 0x7F, 0xFF, (data[spot] + 1) & 0xFF, max(data[spot] - 1, 0)])
         cases.append(bytes(data))
     return cases
 
