@@ -152,16 +152,23 @@ def emit_span(
     row[I["status_message"]] = status_message or None
     if status == "error" or row[I["error_type"]] is not None:
         row[I["error_message"]] = error_message
+    _place(row, res, scope, start_ns, end_ns, attrs)
+    row[I["events"]] = orjson.dumps(events, default=str).decode() if events else None
+    row[I["links"]] = orjson.dumps(links, default=str).decode() if links else None
+    row[I["flags"]] = flags or None
+    sink.append(row)
+
+
+def _place(row: list[Any], res: ResourceContext, scope: str | None, start_ns: int | None,
+           end_ns: int | None, attrs: dict[str, Any]) -> None:
+    """The columns a span and a log record fill alike: clock domain, raw times, raw attributes,
+    resource and scope."""
     row[I["clock_domain"]] = res.clock_domain
     row[I["ts_raw_start"]] = start_ns
     row[I["ts_raw_end"]] = end_ns
     row[I["attrs"]] = orjson.dumps(attrs, default=str).decode() if attrs else None
     row[I["resource_attrs"]] = res.resource_json
     row[I["scope"]] = scope
-    row[I["events"]] = orjson.dumps(events, default=str).decode() if events else None
-    row[I["links"]] = orjson.dumps(links, default=str).decode() if links else None
-    row[I["flags"]] = flags or None
-    sink.append(row)
 
 
 def emit_log(
@@ -206,11 +213,6 @@ def emit_log(
     row[I["status_message"]] = severity_text or None
     row[I["trace_id"]] = trace_hex
     row[I["span_id"]] = span_hex
-    row[I["clock_domain"]] = res.clock_domain
-    row[I["ts_raw_start"]] = time_ns
-    row[I["ts_raw_end"]] = time_ns
-    row[I["attrs"]] = orjson.dumps(attrs, default=str).decode() if attrs else None
-    row[I["resource_attrs"]] = res.resource_json
-    row[I["scope"]] = scope
+    _place(row, res, scope, time_ns, time_ns, attrs)
     row[I["flags"]] = flags or None
     sink.append(row)
