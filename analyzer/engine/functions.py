@@ -257,9 +257,8 @@ _PAYLOAD_MESSAGE_KEYS = ("message", "detail", "details", "reason", "code", "hint
 _PAYLOAD_META_KEYS = ("type", "id", "name", "object", "tool_call_id", "call_id", "count", "total", "total_count",
                 "page", "limit", "offset", "next", "cursor", "next_cursor", "has_more", "query", "q",
                 "iserror", "is_error", "status")
-# SEAM001 and SEAM003 apply payload_shape's fast path (and so caller_error's) in SQL before
-# calling them, with this pattern widened for RE2 (\s as [^!-~]): a word added here must be
-# added there too.
+# payload_shape's fast path; SEAM001 and SEAM003 apply the same test in SQL before calling the
+# helpers, through the `plain_payload` macro built from this pattern (see _MACROS).
 _MAYBE_EMPTY = re.compile(
     r"\[\s*\]|\{\s*\}|null|none|undefined|\bnil\b|\"\"|''|err|fail|fault|exception|found|exist|no data|invalid"
     r"|\bok\b|success|detail|msg|\btraceback\b", re.I)
@@ -683,6 +682,24 @@ _FUNCTIONS: list[tuple[str, Callable[..., Any], list[str], str]] = [
 ]
 
 
+def _sql_regex(pattern: re.Pattern[str]) -> str:
+    """A Python pattern as a SQL string literal for DuckDB's RE2: `\\s` (which RE2 reads
+    differently) widened to any character outside printable ASCII but space, quotes doubled."""
+    return "'" + pattern.pattern.replace(r"\s", "[^!-~]").replace("'", "''") + "'"
+
+
+# SQL macros: inlined by DuckDB (no Python call per row), registered with the helpers.
+_MACROS: list[tuple[str, str]] = [
+    # Long text that payload_shape's fast path would pass as plain data without parsing it.
+    ("plain_payload", f"(text) AS length(text) > 40 AND NOT regexp_matches(text, {_sql_regex(_MAYBE_EMPTY)}, 'i')"),
+]
+
+
+def helper_names() -> list[str]:
+    """Every name `register` defines: Python helpers and SQL macros."""
+    return [name for name, *_ in _FUNCTIONS] + [name for name, _ in _MACROS]
+
+
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Register every helper on `con` (once per connection: the catalog says which exist, as
     an `id()` of a closed connection is reused by the next one)."""
@@ -692,3 +709,5 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
         if name not in known:
             con.create_function(name, function, arg_types, return_type, null_handling="special",
                                 side_effects=False)
+    for name, definition in _MACROS:
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {name}{definition}")

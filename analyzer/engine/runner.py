@@ -30,7 +30,7 @@ def run_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule],
     rule option defaults per code (configuration and CLI)."""
     from analyzer.engine import functions
 
-    helpers = [name for name, *_ in functions._FUNCTIONS]
+    helpers = functions.helper_names()
     # Python helpers are registered only when a rule calls one (registering loads numpy).
     if any(re.search(rf"\b{name}\s*\(", rule.query, re.IGNORECASE) for rule in rules for name in helpers):
         functions.register(con)
