@@ -44,6 +44,9 @@ class IngestSummary:
     errors: list[InputProblem] = field(default_factory=list)
 
 
+# Rows gathered before one INSERT (DuckDB's row group size).
+LOAD_ROWS = 122_880
+
 Progress = Callable[[str, int, int], None]  # (display path, bytes done, records done)
 
 
@@ -55,6 +58,8 @@ class _StoreBatches:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._rows: list[list[Any]] = []
+        self._tables: list[pa.Table] = []  # batches not inserted yet, in file order
+        self._table_rows = 0
         self._files: list[FileEntry] = []
         self.known = store.known_files()  # content hash -> path, this run's files included
 
@@ -65,7 +70,20 @@ class _StoreBatches:
 
     def add_table(self, table: pa.Table) -> None:
         self._load_rows()
-        self._store.load(table)
+        self._queue(table)
+
+    def _queue(self, table: pa.Table) -> None:
+        """Insert in batches of at least LOAD_ROWS rows: DuckDB's cost per INSERT is about that of
+        30k rows (20 inserts of 10k rows cost 4x one of 200k)."""
+        self._tables.append(table)
+        self._table_rows += table.num_rows
+        if self._table_rows >= LOAD_ROWS:
+            self._insert()
+
+    def _insert(self) -> None:
+        if self._tables:
+            tables, self._tables, self._table_rows = self._tables, [], 0
+            self._store.load(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
 
     def add_file(self, entry: FileEntry) -> None:
         self.known.setdefault(entry.content_hash, entry.path)
@@ -74,10 +92,11 @@ class _StoreBatches:
     def _load_rows(self) -> None:
         if self._rows:
             rows, self._rows = self._rows, []
-            self._store.load(rows_table(rows))
+            self._queue(rows_table(rows))
 
     def close(self) -> None:
         self._load_rows()
+        self._insert()
         files, self._files = self._files, []
         self._store.add_files(files)
 
