@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from analyzer.ingest.otlp import json_reader, proto_reader, records
 from analyzer.ingest.otlp.span_batch import (
-    ATTR_SCHEMA, SPAN_SCHEMA, V_ARRAY, V_BOOL, V_DOUBLE, V_INT, V_KVLIST, V_STRING, SpanBatch,
+    ATTR_SCHEMA, SPAN_SCHEMA, V_ARRAY, V_BOOL, V_DOUBLE, V_INT, V_KVLIST, V_NONE, V_STRING, SpanBatch,
 )
 
 
@@ -49,6 +49,8 @@ class _Capture:
 
 def typed_value(value: Any) -> dict[str, Any]:
     """The long table's typed columns for one Python attribute value."""
+    if value is None:  # an AnyValue with no value set
+        return {"vtype": V_NONE}
     if isinstance(value, str):
         return {"vtype": V_STRING, "str": value}
     if isinstance(value, bool):
@@ -86,7 +88,7 @@ def deduped_attrs(batch: SpanBatch) -> list[tuple[int, str, Any]]:
     out: dict[tuple[int, str], Any] = {}
     for row in batch.attrs.to_pylist():
         vtype = V_STRING if row["vtype"] == 7 else row["vtype"]
-        value = row["json"] if vtype in (V_ARRAY, V_KVLIST) else row["str"] if vtype == V_STRING else (
+        value = None if vtype == V_NONE else row["json"] if vtype in (V_ARRAY, V_KVLIST) else row["str"] if vtype == V_STRING else (
             row["num"] if vtype == V_DOUBLE else row["int"])
         out[(row["span"], row["key"])] = (vtype, value)
     return [(span, key, value) for (span, key), value in out.items()]

@@ -23,7 +23,8 @@ The contract is the reference path's: for every span, the columns hold exactly w
 - `vtype`: V_STRING ... V_BYTES below (the numbers `wire_scan` writes).
 - `str`: the value of a string (bytes: its base64 text, as the reference path makes it);
   `int`: an int or a bool (0/1); `num`: a double; `json`: the JSON text of an array or kvlist
-  value (`orjson.dumps` of the reference Python value). The others null.
+  value (`orjson.dumps` of the reference Python value). The others null; an AnyValue with no
+  value set is V_NONE with all four null.
 """
 
 from __future__ import annotations
