@@ -88,6 +88,30 @@ class RecordSink:
             self.records += table.num_rows
             self._flush(table)
 
+    def add_columns(self, columns: dict[str, pa.Array], count: int) -> None:
+        """Append `count` records given column by column (a columnar reader's normalized batch):
+        numbered and given their provenance here, as `new_row` does for a row; a column left
+        out is null."""
+        if not count:
+            return
+        import pyarrow.compute as pc
+
+        self.flush()
+        seq = pa.array(range(self._next_seq, self._next_seq + count), pa.int64())
+        self._next_seq += count
+        given = {
+            "record_id": pc.binary_join_element_wise(f"{self.src.file_id}:", pc.cast(seq, pa.string()), ""),
+            "file_id": pa.repeat(pa.scalar(self.src.file_id, pa.string()), count),
+            "seq": seq,
+            "source_kind": pa.repeat(pa.scalar(self.source_kind, pa.string()), count),
+            "source_format": pa.repeat(pa.scalar(self.source_format, pa.string()), count),
+            "source_file": pa.repeat(pa.scalar(self.src.display, pa.string()), count),
+            **columns,
+        }
+        arrays = [given[f.name].cast(f.type) if f.name in given else pa.nulls(count, f.type) for f in ARROW_SCHEMA]
+        self.records += count
+        self._flush(pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA))
+
     def _renumbered(self, table: pa.Table, seq_base: int) -> pa.Table:
         import pyarrow.compute as pc  # only the parent of parallel reads needs it
 

@@ -67,6 +67,7 @@ def reference_batch(path: Path, monkeypatch) -> tuple[SpanBatch, list[tuple[str,
     """(batch of every span the reference readers emit for `path`, problems they report).
     Log records are not part of a SpanBatch and are left out."""
     from analyzer.ingest import parallel
+    from analyzer.ingest.framework import span_dicts
     from analyzer.ingest.runner import ingest
     from analyzer.store.db import Store
 
@@ -75,6 +76,7 @@ def reference_batch(path: Path, monkeypatch) -> tuple[SpanBatch, list[tuple[str,
     monkeypatch.setattr(proto_reader, "SCAN_MIN_BYTES", None)
     monkeypatch.setattr(proto_reader, "emit_span", capture.emit_span)
     monkeypatch.setattr(json_reader, "emit_span", capture.emit_span)
+    monkeypatch.setattr(span_dicts, "emit_span", capture.emit_span)
     summary = ingest([path], Store())
     problems = [(p.position, p.reason) for p in summary.errors]
     batch = SpanBatch(pa.Table.from_pylist(capture.spans, schema=SPAN_SCHEMA),

@@ -1,0 +1,555 @@
+"""Convention normalization of a whole `SpanBatch` at once: the vectorized form of
+`records.emit_span` + `semconv.normalize`, giving the same store columns.
+
+The long attribute table is pivoted once (numpy: for every attribute key that
+`conventions.py` names, each span's row of it, a repeated key keeping its last value), then
+each target column is filled key by key in the table's order of preference. Values go through
+Arrow kernels where the decoder is plain (text, ids, payloads, integers: the common case);
+anything else (message lists, content blocks, Python literals, values of an unusual type) goes
+through semconv's own decoder, value by value, so both paths share one definition of every
+convention. Classification runs once per distinct combination of the attributes it reads,
+through `semconv.classify` itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analyzer.ingest.normalize import semconv
+from analyzer.ingest.normalize.conventions import ATTRIBUTE_KEYS, KIND_KEYS, PLACEHOLDER_IDS, SESSION_RANKS
+from analyzer.ingest.normalize.genai_events import call_fields, is_genai_event
+from analyzer.ingest.otlp.span_batch import (
+    V_ARRAY, V_BOOL, V_BYTES, V_DOUBLE, V_INT, V_KVLIST, V_NONE, V_STRING, SpanBatch,
+)
+from analyzer.store.schema import ARROW_SCHEMA
+
+SPAN_KIND_NAMES = [None, "internal", "server", "client", "producer", "consumer"]
+STATUS_NAMES = ["unset", "ok", "error"]
+
+# keys classify() reads: by value (a string naming the kind) or by presence
+_VALUE_KEYS = ("gen_ai.operation.name", *(key for key, _, _ in KIND_KEYS))
+_PRESENCE_KEYS = ("gen_ai.tool.name", "ai.toolCall.name", "gen_ai.system", "gen_ai.request.model",
+                  "gen_ai.provider.name", "ai.model.id", "llm.model_name", "agent_name")
+_TRUTH_KEY = "gen_ai.agent.name"  # classify reads both its presence and its truth
+_FLAT = {"openinference_flat", "genai_flat"}
+_SESSION_KEYS = tuple(key for key, _, _ in ATTRIBUTE_KEYS["any.session_own"])
+KNOWN_KEYS = tuple(dict.fromkeys([
+    *_VALUE_KEYS, *_PRESENCE_KEYS, _TRUTH_KEY, "error.type", *_SESSION_KEYS,
+    *(key for entries in ATTRIBUTE_KEYS.values() for key, decoder, _ in entries if decoder not in _FLAT),
+]))
+_FLAT_PREFIXES = tuple(dict.fromkeys(
+    key + "." for entries in ATTRIBUTE_KEYS.values() for key, decoder, _ in entries if decoder in _FLAT))
+_TEXTUAL = (V_STRING, V_BYTES)  # both reach decoders as text
+
+
+class _Attrs:
+    """The long attribute table, pivoted: for each known key, the spans that have it and the
+    row of its (last) value."""
+
+    def __init__(self, batch: SpanBatch) -> None:
+        table = batch.attrs
+        self.n = batch.count
+        self.table = table
+        self.vtype = table.column("vtype").to_numpy(zero_copy_only=False).astype(np.int8)
+        encoded = pc.dictionary_encode(table.column("key")).combine_chunks() if table.num_rows else None
+        self.slots: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.flat_rows: dict[str, np.ndarray] = {}  # flat-message prefix -> attribute rows
+        if encoded is None or not len(encoded):
+            return
+        names = encoded.dictionary.to_pylist()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        slot_of = {key: i for i, key in enumerate(KNOWN_KEYS)}
+        code_slot = np.array([slot_of.get(name, -1) for name in names], dtype=np.int64)
+        slot = code_slot[codes]
+        rows = np.flatnonzero(slot >= 0)
+        spans = table.column("span").to_numpy(zero_copy_only=False).astype(np.int64)
+        if len(rows):
+            combined = slot[rows] * (self.n + 1) + spans[rows]
+            order = np.argsort(combined, kind="stable")  # wire order kept inside each (key, span)
+            combined, rows = combined[order], rows[order]
+            last = np.ones(len(rows), bool)
+            last[:-1] = combined[1:] != combined[:-1]  # the last value of a repeated key wins
+            combined, rows = combined[last], rows[last]
+            slot_sorted = combined // (self.n + 1)
+            bounds = np.searchsorted(slot_sorted, np.arange(len(KNOWN_KEYS) + 1))
+            for i, key in enumerate(KNOWN_KEYS):
+                a, b = bounds[i], bounds[i + 1]
+                if a < b:
+                    self.slots[key] = (combined[a:b] % (self.n + 1), rows[a:b])
+        for prefix in _FLAT_PREFIXES:
+            hit = np.array([name.startswith(prefix) for name in names], dtype=bool)
+            if hit.any():
+                self.flat_rows[prefix] = np.flatnonzero(hit[codes])
+        self.spans = spans
+
+    def py_values(self, rows: np.ndarray) -> list[Any]:
+        """The reference path's Python value of each attribute row."""
+        vt = self.vtype[rows]
+        if len(rows) and np.isin(vt, _TEXTUAL).all():
+            return self.table.column("str").take(rows).to_pylist()
+        take = pa.array(rows)
+        strs = self.table.column("str").take(take).to_pylist()
+        ints = self.table.column("int").take(take).to_pylist()
+        nums = self.table.column("num").take(take).to_pylist()
+        jsons = self.table.column("json").take(take).to_pylist()
+        out: list[Any] = []
+        for t, s, i, d, j in zip(vt.tolist(), strs, ints, nums, jsons):
+            if t in _TEXTUAL:
+                out.append(s)
+            elif t == V_INT:
+                out.append(i)
+            elif t == V_BOOL:
+                out.append(bool(i))
+            elif t == V_DOUBLE:
+                out.append(d)
+            elif t in (V_ARRAY, V_KVLIST):
+                out.append(orjson.loads(j))
+            else:
+                out.append(None)
+        return out
+
+    def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.slots.get(key)
+
+    def flat_dicts(self, prefix: str, spans: np.ndarray) -> dict[int, dict[str, Any]]:
+        """{span: {key: value}} of the `prefix`ed attributes of `spans` (flat message lists)."""
+        rows = self.flat_rows.get(prefix)
+        if rows is None:
+            return {}
+        rows = rows[np.isin(self.spans[rows], spans)]
+        keys = self.table.column("key").take(rows).to_pylist()
+        out: dict[int, dict[str, Any]] = {}
+        for span, key, value in zip(self.spans[rows].tolist(), keys, self.py_values(rows)):
+            out.setdefault(span, {})[key] = value
+        return out
+
+
+class _Column:
+    """A store column under construction: for each span, an index into pieces of values."""
+
+    def __init__(self, n: int, arrow_type: pa.DataType) -> None:
+        self.idx = np.full(n, -1, np.int64)
+        self.pieces: list[pa.Array] = []
+        self.size = 0
+        self.type = arrow_type
+
+    def put(self, spans: np.ndarray, values: pa.Array | list[Any]) -> None:
+        """Set these spans' values (non-null values only)."""
+        if not len(spans):
+            return
+        if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+            values = _to_arrow(values, self.type)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if values.null_count:
+            valid = values.is_valid().to_numpy(zero_copy_only=False)
+            spans, values = spans[valid], values.filter(pa.array(valid))
+        if values.type != self.type:
+            try:
+                values = values.cast(self.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # out of range: as the row path does
+                values = _to_arrow(values.to_pylist(), self.type)
+        self.idx[spans] = self.size + np.arange(len(values))
+        self.pieces.append(values)
+        self.size += len(values)
+
+    def missing(self) -> np.ndarray:
+        return self.idx < 0
+
+    def array(self) -> pa.Array:
+        if not self.pieces:
+            return pa.nulls(len(self.idx), self.type)
+        data = pa.concat_arrays(self.pieces) if len(self.pieces) > 1 else self.pieces[0]
+        return data.take(pa.array(self.idx, mask=self.idx < 0))
+
+    def values_at(self, spans: np.ndarray) -> list[Any]:
+        if not self.pieces or not len(spans):
+            return [None] * len(spans)
+        data = pa.concat_arrays(self.pieces) if len(self.pieces) > 1 else self.pieces[0]
+        idx = self.idx[spans]
+        return data.take(pa.array(idx, mask=idx < 0)).to_pylist()
+
+
+def _to_arrow(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(values, type=arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        from analyzer.ingest.sink import _array  # the row path's rule for a value of the wrong type
+
+        return _array(tuple(values), pa.field("x", arrow_type))
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+class _Normalizer:
+    def __init__(self, batch: SpanBatch) -> None:
+        self.batch = batch
+        self.n = batch.count
+        self.attrs = _Attrs(batch)
+        self.str_col = batch.attrs.column("str")
+        self.int_col = batch.attrs.column("int")
+
+    # -- decoding -------------------------------------------------------------------------
+    def _decoded(self, decoder: str, key: str, rows: np.ndarray) -> pa.Array | list[Any]:
+        """The decoded value of each row (null where the decoder gives an empty value)."""
+        vt = self.attrs.vtype[rows]
+        if decoder in ("text", "call_id", "payload", "tool_result") and np.isin(vt, _TEXTUAL).all():
+            values = self.str_col.take(rows)
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            odd = None
+            if decoder == "payload":
+                odd = pc.starts_with(values, '"')
+            elif decoder == "tool_result":
+                odd = pc.or_(pc.starts_with(pc.utf8_ltrim_whitespace(values), "["), pc.starts_with(values, '"'))
+            if odd is not None and pc.any(odd).as_py():
+                values = self._python_rows(decoder, key, rows, values, odd)
+            blank = pc.equal(values, "")
+            if decoder == "call_id":
+                blank = pc.or_(blank, pc.is_in(values, pa.array(sorted(PLACEHOLDER_IDS))))
+            return pc.if_else(blank, pa.scalar(None, pa.string()), values)
+        if decoder == "int" and (vt == V_INT).all():
+            return self.int_col.take(rows)
+        return [None if _empty(v := semconv._decode(decoder, value, {}, key)) else v
+                for value in self.attrs.py_values(rows)]
+
+    def _python_rows(self, decoder: str, key: str, rows: np.ndarray, values: pa.Array, odd: pa.Array) -> pa.Array:
+        """Replace the rows `odd` marks with semconv's decoding of them."""
+        mask = odd.to_numpy(zero_copy_only=False)
+        which = np.flatnonzero(mask)
+        decoded = [semconv._decode(decoder, v, {}, key) for v in values.take(pa.array(which)).to_pylist()]
+        out = values.to_pylist()
+        for i, v in zip(which.tolist(), decoded):
+            out[i] = v if isinstance(v, str) or v is None else semconv.json_text(v)
+        return pa.array(out, pa.string())
+
+    def lookup(self, target: str, mask: np.ndarray, arrow_type: pa.DataType) -> _Column:
+        """semconv.lookup for the spans in `mask`, as a column."""
+        col = _Column(self.n, arrow_type)
+        for key, decoder, _ in ATTRIBUTE_KEYS[target]:
+            if decoder in _FLAT:
+                self._flat(col, key, decoder, mask)
+                continue
+            found = self.attrs.get(key)
+            if found is None:
+                continue
+            spans, rows = found
+            sel = mask[spans] & (col.idx[spans] < 0)
+            if sel.any():
+                col.put(spans[sel], self._decoded(decoder, key, rows[sel]))
+        return col
+
+    def lookup_py(self, target: str, mask: np.ndarray) -> dict[int, Any]:
+        """semconv.lookup for the spans in `mask`, as Python values (message lists)."""
+        out: dict[int, Any] = {}
+        for key, decoder, _ in ATTRIBUTE_KEYS[target]:
+            if decoder in _FLAT:
+                style = "oi" if decoder == "openinference_flat" else "genai"
+                candidates = np.flatnonzero(mask)
+                for span, fields in self.attrs.flat_dicts(key + ".", candidates).items():
+                    if span not in out:
+                        value = semconv._flat_messages(fields, key + ".", style)
+                        if not _empty(value):
+                            out[span] = value
+                continue
+            found = self.attrs.get(key)
+            if found is None:
+                continue
+            spans, rows = found
+            sel = mask[spans]
+            if not sel.any():
+                continue
+            for span, value in zip(spans[sel].tolist(), self.attrs.py_values(rows[sel])):
+                if span not in out:
+                    decoded = semconv._decode(decoder, value, {}, key)
+                    if not _empty(decoded):
+                        out[span] = decoded
+        return out
+
+    def _flat(self, col: _Column, key: str, decoder: str, mask: np.ndarray) -> None:
+        style = "oi" if decoder == "openinference_flat" else "genai"
+        candidates = np.flatnonzero(mask & col.missing())
+        found = {span: v for span, fields in self.attrs.flat_dicts(key + ".", candidates).items()
+                 if not _empty(v := semconv._flat_messages(fields, key + ".", style))}
+        if found:
+            col.put(np.array(list(found), np.int64), [semconv.json_text(v) for v in found.values()])
+
+    # -- classification ---------------------------------------------------------------------
+    def classify(self) -> tuple[np.ndarray, list[str], list[str], list[str | None]]:
+        """(signature of each span, kind, layer, operation of each signature)."""
+        n = self.n
+        parts = []
+        lookups: list[tuple[str, list[Any] | None, np.ndarray, np.ndarray]] = []
+        for key in _VALUE_KEYS:
+            code = np.zeros(n, np.int64)
+            found = self.attrs.get(key)
+            values = None
+            if found is not None:
+                spans, rows = found
+                values = self.attrs.py_values(rows)
+                distinct: dict[Any, int] = {}
+                codes = [distinct.setdefault(v, len(distinct) + 2) if isinstance(v, str) else 1 for v in values]
+                code[spans] = codes
+                lookups.append((key, values, spans, rows))
+            parts.append(code)
+        for key in _PRESENCE_KEYS:
+            code = np.zeros(n, np.int64)
+            found = self.attrs.get(key)
+            if found is not None:
+                code[found[0]] = 1
+            parts.append(code)
+        code = np.zeros(n, np.int64)
+        found = self.attrs.get(_TRUTH_KEY)
+        if found is not None:
+            code[found[0]] = [2 if v else 1 for v in self.attrs.py_values(found[1])]
+        parts.append(code)
+        signature, first, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True,
+                                              return_inverse=True)
+        inverse = inverse.reshape(-1)
+        kinds, layers, operations = [], [], []
+        for span in first.tolist():
+            kind, layer, operation = semconv.classify(self._classify_dict(span), "")
+            kinds.append(kind)
+            layers.append(layer)
+            operations.append(operation)
+        return inverse, kinds, layers, operations
+
+    def _classify_dict(self, span: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in (*_VALUE_KEYS, *_PRESENCE_KEYS, _TRUTH_KEY):
+            found = self.attrs.get(key)
+            if found is None:
+                continue
+            spans, rows = found
+            at = np.searchsorted(spans, span) if _sorted(spans) else None
+            if at is not None and at < len(spans) and spans[at] == span:
+                out[key] = self.attrs.py_values(rows[at:at + 1])[0]
+            elif at is None:
+                hit = np.flatnonzero(spans == span)
+                if len(hit):
+                    out[key] = self.attrs.py_values(rows[hit[:1]])[0]
+        return out
+
+
+def _sorted(spans: np.ndarray) -> bool:
+    return bool(len(spans) < 2 or (spans[1:] >= spans[:-1]).all())
+
+
+def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[str, str]]]:
+    """The store columns of every span of `batch` (all but the provenance ones the sink sets:
+    record_id, file_id, seq, source_kind, source_format, source_file) and the problems to
+    report, as (position, reason)."""
+    n = batch.count
+    if not n:
+        return {}, []
+    norm = _Normalizer(batch)
+    spans = batch.spans
+    types = {field.name: field.type for field in ARROW_SCHEMA}
+    cols: dict[str, _Column] = {}
+
+    inverse, kinds, layers, operations = norm.classify()
+    kind_arr = np.array(kinds, dtype=object)[inverse] if n else np.array([], dtype=object)
+    is_tool = kind_arr == "tool_call"
+    is_llm = kind_arr == "llm_call"
+    is_other = ~(is_tool | is_llm)
+    everyone = np.ones(n, bool)
+
+    # session: the first key with a non-empty value, as text, with its SPEC 3 rank
+    session, rank = _Column(n, pa.string()), _Column(n, pa.int8())
+    for key in _SESSION_KEYS:
+        found = norm.attrs.get(key)
+        if found is None:
+            continue
+        span_ids, rows = found
+        sel = session.missing()[span_ids]
+        if not sel.any():
+            continue
+        span_ids, rows = span_ids[sel], rows[sel]
+        values = [None if v is None or v == "" else str(v) for v in norm.attrs.py_values(rows)] \
+            if not np.isin(norm.attrs.vtype[rows], _TEXTUAL).all() else \
+            pc.if_else(pc.equal(norm.str_col.take(rows), ""), pa.scalar(None, pa.string()), norm.str_col.take(rows))
+        before = session.missing().copy()
+        session.put(span_ids, values)
+        now = before & ~session.missing()
+        rank.put(np.flatnonzero(now), pa.array(np.full(int(now.sum()), SESSION_RANKS[key], np.int8)))
+    cols["session_own"], cols["session_rank"] = session, rank
+    cols["agent"] = norm.lookup("any.agent", everyone, types["agent"])
+    cols["model"] = norm.lookup("any.model", everyone, types["model"])
+    cols["http_status"] = norm.lookup("any.http_status", everyone, types["http_status"])
+    error_type = _Column(n, pa.string())
+    found = norm.attrs.get("error.type")
+    if found is not None:
+        span_ids, rows = found
+        values = norm.attrs.py_values(rows)
+        error_type.put(span_ids, [None if v is None else str(v) for v in values])
+    cols["error_type"] = error_type
+
+    for column in ("tool_name", "tool_call_id", "args", "result"):
+        cols[column] = norm.lookup(f"tool_call.{column}", is_tool, types[column])
+    for column in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
+        cols[column] = norm.lookup(f"llm_call.{column}", is_llm, types[column])
+    other_args = norm.lookup("agent_run.args", is_other, types["args"])
+    _merge(cols["args"], other_args)
+    text = norm.lookup("agent_run.text", is_other, types["text"])
+    _llm_fields(norm, is_llm, cols, text, types)
+    cols["text"] = text
+
+    # GenAI events on spans fill what the attributes left empty; exception events the error
+    events_json = spans.column("events_json")
+    error_message = _Column(n, pa.string())
+    status_code = spans.column("status_code").to_numpy(zero_copy_only=False).astype(np.int64)
+    status_message = spans.column("status_message")
+    error_message.put(np.arange(n), status_message)
+    if events_json.null_count < n:
+        _events(norm, events_json, kind_arr, cols, error_type, error_message, types)
+    errs = (status_code == 2) | ~error_type.missing()
+    final_error = _Column(n, pa.string())
+    which = np.flatnonzero(errs)
+    final_error.put(which, error_message.values_at(which))
+
+    span_kind = spans.column("span_kind").to_numpy(zero_copy_only=False).astype(np.int64)
+    kind_out = kind_arr.copy()
+    kind_out[is_tool & ((span_kind == 2) | (span_kind == 5))] = "tool_server"
+    out: dict[str, pa.Array] = {name: col.array() for name, col in cols.items()}
+    out["kind"] = pa.array(kind_out.tolist(), pa.string())
+    out["layer"] = pa.array(np.array(layers, dtype=object)[inverse].tolist() if n else [], pa.string())
+    out["operation"] = pa.array(np.array(operations, dtype=object)[inverse].tolist() if n else [], pa.string())
+    out["error_message"] = final_error.array()
+    out["name"] = spans.column("name")
+    for column in ("trace_id", "span_id", "parent_span_id", "status_message"):
+        out[column] = spans.column(column)
+    out["span_kind"] = pa.array([SPAN_KIND_NAMES[k] if 0 <= k < 6 else None for k in range(6)],
+                                pa.string()).take(pa.array(np.clip(span_kind, 0, 5)))
+    known_kind = (span_kind >= 0) & (span_kind <= 5)
+    if not known_kind.all():
+        out["span_kind"] = pc.if_else(pa.array(known_kind), out["span_kind"], pa.scalar(None, pa.string()))
+    status = np.where((status_code >= 0) & (status_code <= 2), status_code, 0)
+    out["status"] = pa.array(STATUS_NAMES).take(pa.array(status))
+    res = batch.resources
+    resource = spans.column("resource")
+    out["clock_domain"] = pa.array([r.clock_domain for r in res], pa.string()).take(resource)
+    out["resource_attrs"] = pa.array([r.resource_json for r in res], pa.string()).take(resource)
+    out["ts_raw_start"], out["ts_raw_end"] = spans.column("start_ns"), spans.column("end_ns")
+    out["attrs"], out["scope"] = spans.column("attrs_json"), spans.column("scope")
+    out["events"], out["links"] = spans.column("events_json"), spans.column("links_json")
+    position = pc.binary_join_element_wise(spans.column("pos"), pc.fill_null(spans.column("span_id"), "None"),
+                                           "#span=")
+    out["source_pos"] = position
+    flags, problems = _flags(spans, position)
+    out["flags"] = flags
+    return {name: (value.combine_chunks() if isinstance(value, pa.ChunkedArray) else value)
+            for name, value in out.items()}, problems
+
+
+def _merge(into: _Column, other: _Column) -> None:
+    """Spans of disjoint kinds filled two lookups of one column."""
+    have = np.flatnonzero(~other.missing())
+    if len(have):
+        into.put(have, other.values_at(have))
+
+
+def _llm_fields(norm: _Normalizer, is_llm: np.ndarray, cols: dict[str, _Column], text: _Column,
+                types: dict[str, pa.DataType]) -> None:
+    """semconv.normalize's model-call part: message lists, the calls the model asked for, the
+    system instructions, and the words it wrote."""
+    n = norm.n
+    inputs = norm.lookup_py("llm_call.input_messages", is_llm)
+    outputs = norm.lookup_py("llm_call.output_messages", is_llm)
+    system = norm.lookup("llm_call.system_instructions", is_llm, types["system_instructions"])
+    llm_text = norm.lookup("llm_call.text", is_llm, types["text"])
+    for name in ("input_messages", "output_messages", "requested_tool_calls"):
+        cols[name] = _Column(n, types[name])
+    if inputs:
+        spans = np.array(list(inputs), np.int64)
+        cols["input_messages"].put(spans, [semconv.json_text(v) for v in inputs.values()])
+        no_system = [s for s in spans.tolist() if system.idx[s] < 0]
+        values = {}
+        for span in no_system:
+            parts = [m.get("content") for m in inputs[span] if m.get("role") == "system" and m.get("content")]
+            if parts:
+                values[span] = "\n".join(parts)
+        if values:
+            system.put(np.array(list(values), np.int64), list(values.values()))
+    cols["system_instructions"] = system
+    if outputs:
+        spans = np.array(list(outputs), np.int64)
+        cols["output_messages"].put(spans, [semconv.json_text(v) for v in outputs.values()])
+        calls = {s: c for s, v in outputs.items() if (c := semconv._requested_calls(v))}
+        if calls:
+            cols["requested_tool_calls"].put(np.array(list(calls), np.int64),
+                                             [semconv.json_text(c) for c in calls.values()])
+        fallback = llm_text.values_at(spans)
+        words = []
+        for messages, other in zip(outputs.values(), fallback):
+            value = semconv._messages_text(messages) or other
+            words.append(None if isinstance(semconv._loads(value), (dict, list)) else value)
+        text.put(spans, words)
+    rest = np.flatnonzero(is_llm & ~np.isin(np.arange(n), np.array(list(outputs), np.int64)) & ~llm_text.missing())
+    if len(rest):
+        text.put(rest, llm_text.values_at(rest))
+
+
+def _events(norm: _Normalizer, events_json: pa.ChunkedArray, kind_arr: np.ndarray, cols: dict[str, _Column],
+            error_type: _Column, error_message: _Column, types: dict[str, pa.DataType]) -> None:
+    """emit_span's reading of span events, for the spans that have any."""
+    valid = events_json.is_valid().to_numpy(zero_copy_only=False)
+    spans = np.flatnonzero(valid)
+    texts = events_json.take(pa.array(spans)).to_pylist()
+    current_type = dict(zip(spans.tolist(), error_type.values_at(spans)))
+    current_message = dict(zip(spans.tolist(), error_message.values_at(spans)))
+    fills: dict[str, dict[int, Any]] = {}
+    types_set, messages_set = {}, {}
+    for span, text in zip(spans.tolist(), texts):
+        events = orjson.loads(text)
+        genai = [(e.get("name"), None, e.get("attrs") or {}) for e in events if is_genai_event(e.get("name"))]
+        if genai:
+            for key, value in call_fields(kind_arr[span], genai).items():
+                column = cols.get(key)
+                if value is not None and (column is None or column.idx[span] < 0):
+                    fills.setdefault(key, {})[span] = value
+        for event in events:
+            if event.get("name") != "exception":
+                continue
+            eattrs = event.get("attrs") or {}
+            if current_type[span] is None and eattrs.get("exception.type"):
+                current_type[span] = types_set[span] = str(eattrs["exception.type"])
+            if current_message[span] is None and eattrs.get("exception.message"):
+                current_message[span] = messages_set[span] = str(eattrs["exception.message"])
+    for key, values in fills.items():
+        if key not in cols:
+            cols[key] = _Column(norm.n, types[key])
+        cols[key].put(np.array(list(values), np.int64), list(values.values()))
+    if types_set:
+        error_type.put(np.array(list(types_set), np.int64), list(types_set.values()))
+    if messages_set:
+        error_message.put(np.array(list(messages_set), np.int64), list(messages_set.values()))
+
+
+def _flags(spans: pa.Table, position: pa.Array) -> tuple[pa.Array, list[tuple[str, str]]]:
+    """Data-quality flags (ids of the wrong length, an end before the start) and the problems
+    the wrong ids are reported as."""
+    bad = spans.column("bad_ids")
+    backwards = pc.fill_null(pc.less(spans.column("end_ns"), spans.column("start_ns")), False)
+    backwards = backwards.to_numpy(zero_copy_only=False)
+    if bad.null_count == len(bad) and not backwards.any():
+        return pa.nulls(len(bad), pa.list_(pa.string())), []
+    bad_list = bad.to_pylist()
+    which = [i for i, b in enumerate(bad_list) if b] + np.flatnonzero(backwards).tolist()
+    flags: list[Any] = [None] * len(bad_list)
+    problems = []
+    positions = position.to_pylist()
+    for i in sorted(set(which)):
+        names = bad_list[i] or []
+        row = [f"bad_{name}_id_length" for name in names]
+        if names:
+            problems.append((positions[i], "ids of wrong length: " + ", ".join(f"{name}_id" for name in names)))
+        if backwards[i]:
+            row.append("end_before_start")
+        flags[i] = row
+    return pa.array(flags, pa.list_(pa.string())), problems
