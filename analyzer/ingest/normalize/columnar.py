@@ -200,9 +200,7 @@ class _Normalizer:
         """The decoded value of each row (null where the decoder gives an empty value)."""
         vt = self.attrs.vtype[rows]
         if decoder in ("text", "call_id", "payload", "tool_result") and np.isin(vt, _TEXTUAL).all():
-            values = self.str_col.take(rows)
-            if isinstance(values, pa.ChunkedArray):
-                values = values.combine_chunks()
+            values = _take(self.str_col, rows)
             odd = None
             if decoder == "payload":
                 odd = pc.starts_with(values, '"')
@@ -215,7 +213,7 @@ class _Normalizer:
                 blank = pc.or_(blank, pc.is_in(values, pa.array(sorted(PLACEHOLDER_IDS))))
             return pc.if_else(blank, pa.scalar(None, pa.string()), values)
         if decoder == "int" and (vt == V_INT).all():
-            return self.int_col.take(rows)
+            return _take(self.int_col, rows)
         return [None if _empty(v := semconv._decode(decoder, value, {}, key)) else v
                 for value in self.attrs.py_values(rows)]
 
@@ -265,11 +263,18 @@ class _Normalizer:
             sel = mask[spans]
             if not sel.any():
                 continue
+            seen: dict[str, Any] = {}  # a text seen before (a repeated prompt) is decoded once
             for span, value in zip(spans[sel].tolist(), self.attrs.py_values(rows[sel])):
-                if span not in out:
+                if span in out:
+                    continue
+                if isinstance(value, str):
+                    decoded = seen.get(value, seen)
+                    if decoded is seen:
+                        decoded = seen[value] = semconv._decode(decoder, value, {}, key)
+                else:
                     decoded = semconv._decode(decoder, value, {}, key)
-                    if not _empty(decoded):
-                        out[span] = decoded
+                if not _empty(decoded):
+                    out[span] = decoded
         return out
 
     def _flat(self, col: _Column, key: str, decoder: str, mask: np.ndarray) -> None:
@@ -285,18 +290,15 @@ class _Normalizer:
         """(signature of each span, kind, layer, operation of each signature)."""
         n = self.n
         parts = []
-        lookups: list[tuple[str, list[Any] | None, np.ndarray, np.ndarray]] = []
         for key in _VALUE_KEYS:
             code = np.zeros(n, np.int64)
             found = self.attrs.get(key)
-            values = None
             if found is not None:
                 spans, rows = found
-                values = self.attrs.py_values(rows)
-                distinct: dict[Any, int] = {}
-                codes = [distinct.setdefault(v, len(distinct) + 2) if isinstance(v, str) else 1 for v in values]
-                code[spans] = codes
-                lookups.append((key, values, spans, rows))
+                textual = np.isin(self.attrs.vtype[rows], _TEXTUAL)
+                values = pc.dictionary_encode(_take(self.str_col, rows))
+                codes = pc.fill_null(values.indices, 0).to_numpy(zero_copy_only=False).astype(np.int64) + 2
+                code[spans] = np.where(textual, codes, 1)  # 1: present, not a string
             parts.append(code)
         for key in _PRESENCE_KEYS:
             code = np.zeros(n, np.int64)
@@ -309,8 +311,7 @@ class _Normalizer:
         if found is not None:
             code[found[0]] = [2 if v else 1 for v in self.attrs.py_values(found[1])]
         parts.append(code)
-        signature, first, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True,
-                                              return_inverse=True)
+        first, inverse = _distinct_rows(parts)
         inverse = inverse.reshape(-1)
         kinds, layers, operations = [], [], []
         for span in first.tolist():
@@ -337,6 +338,27 @@ class _Normalizer:
         return out
 
 
+def _take(column: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> pa.Array:
+    taken = column.take(rows)
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+
+
+def _distinct_rows(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct combination, combination of each row) of equal-length code
+    columns: one integer key per row when the codes fit in 62 bits."""
+    key = np.zeros(len(parts[0]), np.int64)
+    room = 1
+    for code in parts:
+        width = int(code.max()) + 1 if len(code) else 1
+        room *= width
+        if room >= 1 << 62:
+            _, first, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True, return_inverse=True)
+            return first, inverse.reshape(-1)
+        key = key * width + code
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse
+
+
 def _sorted(spans: np.ndarray) -> bool:
     return bool(len(spans) < 2 or (spans[1:] >= spans[:-1]).all())
 
@@ -354,7 +376,7 @@ def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[s
     cols: dict[str, _Column] = {}
 
     inverse, kinds, layers, operations = norm.classify()
-    kind_arr = np.array(kinds, dtype=object)[inverse] if n else np.array([], dtype=object)
+    kind_arr = np.array(kinds, dtype=object)[inverse]
     is_tool = kind_arr == "tool_call"
     is_llm = kind_arr == "llm_call"
     is_other = ~(is_tool | is_llm)
@@ -373,7 +395,7 @@ def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[s
         span_ids, rows = span_ids[sel], rows[sel]
         values = [None if v is None or v == "" else str(v) for v in norm.attrs.py_values(rows)] \
             if not np.isin(norm.attrs.vtype[rows], _TEXTUAL).all() else \
-            pc.if_else(pc.equal(norm.str_col.take(rows), ""), pa.scalar(None, pa.string()), norm.str_col.take(rows))
+            pc.if_else(pc.equal(_take(norm.str_col, rows), ""), pa.scalar(None, pa.string()), _take(norm.str_col, rows))
         before = session.missing().copy()
         session.put(span_ids, values)
         now = before & ~session.missing()
@@ -414,12 +436,12 @@ def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[s
     final_error.put(which, error_message.values_at(which))
 
     span_kind = spans.column("span_kind").to_numpy(zero_copy_only=False).astype(np.int64)
-    kind_out = kind_arr.copy()
-    kind_out[is_tool & ((span_kind == 2) | (span_kind == 5))] = "tool_server"
+    served = is_tool & ((span_kind == 2) | (span_kind == 5))
     out: dict[str, pa.Array] = {name: col.array() for name, col in cols.items()}
-    out["kind"] = pa.array(kind_out.tolist(), pa.string())
-    out["layer"] = pa.array(np.array(layers, dtype=object)[inverse].tolist() if n else [], pa.string())
-    out["operation"] = pa.array(np.array(operations, dtype=object)[inverse].tolist() if n else [], pa.string())
+    signature = pa.array(inverse)
+    out["kind"] = pc.if_else(pa.array(served), "tool_server", pa.array(kinds, pa.string()).take(signature))
+    out["layer"] = pa.array(layers, pa.string()).take(signature)
+    out["operation"] = pa.array(operations, pa.string()).take(signature)
     out["error_message"] = final_error.array()
     out["name"] = spans.column("name")
     for column in ("trace_id", "span_id", "parent_span_id", "status_message"):
@@ -443,8 +465,7 @@ def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[s
     out["source_pos"] = position
     flags, problems = _flags(spans, position)
     out["flags"] = flags
-    return {name: (value.combine_chunks() if isinstance(value, pa.ChunkedArray) else value)
-            for name, value in out.items()}, problems
+    return out, problems
 
 
 def _merge(into: _Column, other: _Column) -> None:
@@ -467,7 +488,7 @@ def _llm_fields(norm: _Normalizer, is_llm: np.ndarray, cols: dict[str, _Column],
         cols[name] = _Column(n, types[name])
     if inputs:
         spans = np.array(list(inputs), np.int64)
-        cols["input_messages"].put(spans, [semconv.json_text(v) for v in inputs.values()])
+        cols["input_messages"].put(spans, _texts(inputs.values()))
         no_system = [s for s in spans.tolist() if system.idx[s] < 0]
         values = {}
         for span in no_system:
@@ -479,7 +500,7 @@ def _llm_fields(norm: _Normalizer, is_llm: np.ndarray, cols: dict[str, _Column],
     cols["system_instructions"] = system
     if outputs:
         spans = np.array(list(outputs), np.int64)
-        cols["output_messages"].put(spans, [semconv.json_text(v) for v in outputs.values()])
+        cols["output_messages"].put(spans, _texts(outputs.values()))
         calls = {s: c for s, v in outputs.items() if (c := semconv._requested_calls(v))}
         if calls:
             cols["requested_tool_calls"].put(np.array(list(calls), np.int64),
@@ -493,6 +514,18 @@ def _llm_fields(norm: _Normalizer, is_llm: np.ndarray, cols: dict[str, _Column],
     rest = np.flatnonzero(is_llm & ~np.isin(np.arange(n), np.array(list(outputs), np.int64)) & ~llm_text.missing())
     if len(rest):
         text.put(rest, llm_text.values_at(rest))
+
+
+def _texts(values) -> list[str | None]:
+    """json_text of each value; a value shared by several spans (decoded once) is written once."""
+    memo: dict[int, str | None] = {}
+    out = []
+    for value in values:
+        text = memo.get(id(value))
+        if text is None:
+            text = memo[id(value)] = semconv.json_text(value)
+        out.append(text)
+    return out
 
 
 def _events(norm: _Normalizer, events_json: pa.ChunkedArray, kind_arr: np.ndarray, cols: dict[str, _Column],

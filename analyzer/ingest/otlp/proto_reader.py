@@ -142,13 +142,24 @@ def read_single(src: SourceFile, kind: str, sink: RecordSink) -> None:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise InputError(f"protobuf message larger than {MAX_DOCUMENT_BYTES} bytes", position="byte 0",
                          hint="write it as a length-prefixed stream of smaller messages")
-    _parse_message(data, kind, sink, base_offset=0, pos_prefix="@0", scan=_scans(src, kind))
+    pending = _pending(src, kind, sink)
+    _parse_message(data, kind, sink, base_offset=0, pos_prefix="@0", pending=pending)
+    if pending is not None:
+        pending.flush()
 
 
 def read_stream(src: SourceFile, kind: str, sink: RecordSink) -> None:
     """The Collector's `format: proto`: [4-byte big-endian length][message] repeated (from
     byte `src.start` when `src` is a part of the file)."""
-    scan = _scans(src, kind)
+    pending = _pending(src, kind, sink)
+    try:
+        _read_stream(src, kind, sink, pending)
+    finally:
+        if pending is not None:
+            pending.flush()
+
+
+def _read_stream(src: SourceFile, kind: str, sink: RecordSink, pending) -> None:
     with src.open() as fh:
         offset = src.start
         while True:
@@ -165,25 +176,51 @@ def read_stream(src: SourceFile, kind: str, sink: RecordSink) -> None:
             if len(data) < length:
                 # keep the complete resources of the cut message, report the cut once
                 _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}", report=False,
-                               scan=scan)
+                               pending=pending)
                 raise InputError(
                     f"truncated message: length prefix says {length} bytes, {len(data)} present",
                     position=f"byte {offset}",
                 )
-            _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}", scan=scan)
+            _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}", pending=pending)
             offset += 4 + length
+
+
+def _pending(src: SourceFile, kind: str, sink: RecordSink):
+    """Where scanned requests gather before the columnar normalization, for a file read with
+    the compiled scanner (see `_scans`); None for the others."""
+    if not _scans(src, kind) or _scanner() is None:
+        return None
+    from analyzer.ingest.otlp.span_batch import Pending
+
+    return Pending(sink)
+
+
+def _scanned_batch(data: bytes, pos_prefix: str, fallback_domain: str):
+    """The SpanBatch of one request read by the compiled scanner, or None when the scanner
+    leaves it to the protobuf library (corrupt or unusual encoding, a nested value it rejects)."""
+    scanned = _scanner()
+    tables = scanned.ws.scan(data)
+    if tables is None:
+        return None
+    try:
+        return scanned.span_batch(data, tables, pos_prefix, fallback_domain)
+    except (UnicodeDecodeError, DecodeError):
+        return None
 
 
 def _parse_message(
     data: bytes, kind: str, sink: RecordSink, base_offset: int, pos_prefix: str, report: bool = True,
-    scan: bool = False,
+    pending=None,
 ) -> None:
-    """Parse one request; a corrupt one yields its complete top-level resources. With `scan`,
-    a traces request is read by the compiled scanner unless it leaves the message to us."""
-    if scan and kind == "traces":
-        scanned = _scanner()
-        if scanned is not None and scanned.emit_request(data, sink, pos_prefix):
+    """Parse one request; a corrupt one yields its complete top-level resources. With
+    `pending`, a traces request is read by the compiled scanner into a columnar batch, unless
+    the scanner leaves the message to the protobuf library."""
+    if pending is not None:
+        batch = _scanned_batch(data, pos_prefix, sink.src.path.name)
+        if batch is not None:
+            pending.add(batch)
             return
+        pending.flush()  # the library's records and problems come after the batches before them
     request = _request_class(kind)()
     try:
         request.ParseFromString(data)

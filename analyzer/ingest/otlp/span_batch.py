@@ -77,3 +77,55 @@ class SpanBatch:
     @property
     def count(self) -> int:
         return self.spans.num_rows
+
+
+def concat(batches: list[SpanBatch]) -> SpanBatch:
+    """One batch of the spans of several, in order (attribute rows and resource indexes moved up)."""
+    if len(batches) == 1:
+        return batches[0]
+    import pyarrow.compute as pc
+
+    spans, attrs, resources = [], [], []
+    span_base = 0
+    for batch in batches:
+        table = batch.spans
+        if resources:
+            table = table.set_column(table.schema.get_field_index("resource"), "resource",
+                                     pc.add(table.column("resource"), len(resources)).cast(pa.int32()))
+        spans.append(table)
+        rows = batch.attrs
+        if span_base:
+            rows = rows.set_column(0, "span", pc.add(rows.column("span"), span_base).cast(pa.int32()))
+        attrs.append(rows)
+        resources.extend(batch.resources)
+        span_base += batch.count
+    return SpanBatch(pa.concat_tables(spans), pa.concat_tables(attrs), resources)
+
+
+class Pending:
+    """Span batches gathered until there are enough spans to normalize at once (the pass has a
+    fixed cost per call); `flush` before anything else is appended to the sink keeps file order."""
+
+    def __init__(self, sink, min_spans: int = 16_384) -> None:
+        self.sink = sink
+        self.min_spans = min_spans
+        self.batches: list[SpanBatch] = []
+        self.spans = 0
+
+    def add(self, batch: SpanBatch) -> None:
+        self.batches.append(batch)
+        self.spans += batch.count
+        if self.spans >= self.min_spans:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batches:
+            return
+        from analyzer.ingest.normalize.columnar import normalize_batch
+
+        batch = concat(self.batches)
+        self.batches, self.spans = [], 0
+        columns, problems = normalize_batch(batch)
+        for position, reason in problems:
+            self.sink.problem(position, reason)
+        self.sink.add_columns(columns, batch.count)
