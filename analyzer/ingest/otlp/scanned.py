@@ -1,6 +1,7 @@
 """Spans of a large OTLP protobuf input read through the compiled scanner (`wire_scan`)
-instead of the protobuf library's message objects; the records go through the same
-`emit_span` as the library path, so both give identical rows and problems."""
+instead of the protobuf library's message objects: either through the same `emit_span` as the
+library path (`emit_request`), or as one columnar `SpanBatch` (`span_batch`) whose text columns
+are made by compiled kernels (`json_render`) without a Python object per span or attribute."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ import numpy as np
 import pyarrow as pa
 from google.protobuf.message import DecodeError
 
+import orjson
+
+from analyzer.ingest.otlp import json_render as jr
 from analyzer.ingest.otlp import wire_scan as ws
-from analyzer.ingest.otlp.records import emit_span, resource_context
+from analyzer.ingest.otlp.records import ResourceContext, emit_span, resource_context
+from analyzer.ingest.otlp.span_batch import ATTR_SCHEMA, SPAN_SCHEMA, SpanBatch
 from analyzer.ingest.sink import RecordSink
 
 
@@ -136,3 +141,213 @@ def _nested(value_bytes: bytes) -> Any:
     from analyzer.ingest.otlp.proto_reader import any_value
 
     return any_value(AnyValue.FromString(value_bytes))
+
+
+# --- the columnar form: one SpanBatch per request --------------------------------------------
+
+_INT32_MAX = 0x7FFFFFFF
+_ID_NAMES = ("trace", "span", "parent_span")
+
+
+def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain: str) -> SpanBatch:
+    """The spans of one scanned ExportTraceServiceRequest (`tables = wire_scan.scan(data)`) as
+    a `SpanBatch` (the contract: span_batch.py), equal to what the library path gives
+    `emit_span`. Columns are built from the scanner's tables by compiled kernels (ids, strings,
+    the JSON of attributes, events and links) and numpy; Python objects are made only per
+    resource, per double / array / kvlist / bytes value (their JSON text) and per id of wrong
+    length. `resources` holds the distinct contexts of the resources that have spans, in wire
+    order. Raises DecodeError / UnicodeDecodeError when a nested array or kvlist value is one
+    the protobuf library rejects (read the request with the library instead), OverflowError
+    when a text column would pass 2 GiB."""
+    buf = np.frombuffer(data, np.uint8)
+    attrs, spans = tables.attrs, tables.spans
+    count = len(spans)
+    kind = attrs[:, ws.AT_OWNER_KIND]
+
+    res_of_span = tables.scopes[spans[:, ws.SP_SCOPE].astype(np.int64), ws.SC_RESOURCE].astype(np.int64)
+    resources, res_index = _resource_index(buf, data, tables, kind, res_of_span, fallback_domain)
+
+    ext, ext_a, ext_b = _ext_texts(data, attrs, kind >= ws.OWNER_SPAN)
+    span_rows, span_groups = _owner_rows(attrs, kind, ws.OWNER_SPAN, count)
+    event_rows, event_groups = _owner_rows(attrs, kind, ws.OWNER_EVENT, len(tables.events))
+    link_rows, link_groups = _owner_rows(attrs, kind, ws.OWNER_LINK, len(tables.links))
+    skip = np.zeros(len(attrs), np.bool_)
+    value_row = np.arange(len(attrs), dtype=np.int64)
+    for rows, groups in ((span_rows, span_groups), (event_rows, event_groups), (link_rows, link_groups)):
+        if len(rows) > 1:
+            jr.dedupe(buf, attrs, rows, groups, skip, value_row)
+    sizes = (attrs[:, ws.AT_KEY_B] - attrs[:, ws.AT_KEY_A]) + np.where(
+        attrs[:, ws.AT_TYPE] == ws.V_STRING, attrs[:, ws.AT_VAL_B] - attrs[:, ws.AT_VAL_A], 0)
+    room = int(sizes[kind >= ws.OWNER_SPAN].sum()) * 11 // 10 + 24 * len(attrs) + len(ext) + 4096
+    common = (buf, ext, attrs, ext_a, ext_b)
+    attrs_json = _strings(*jr.render_attrs(*common, span_rows, span_groups, skip, value_row, room))
+    events_json = _strings(*jr.render_events(
+        *common, event_rows, event_groups, skip, value_row, tables.events,
+        _span_bounds(tables.events[:, ws.EV_SPAN], count), room // 4 + 64 * len(tables.events)))
+    links_json = _strings(*jr.render_links(
+        *common, link_rows, link_groups, skip, value_row, tables.links,
+        _span_bounds(tables.links[:, ws.LK_SPAN], count), 128 * len(tables.links)))
+
+    ids, bad = [], []
+    for col_a, col_b, nbytes in ((ws.SP_TRACE_A, ws.SP_TRACE_B, 16), (ws.SP_SPAN_A, ws.SP_SPAN_B, 8),
+                                 (ws.SP_PARENT_A, ws.SP_PARENT_B, 8)):
+        offsets, text, valid, wrong = jr.hex_ids(buf, spans[:, col_a], spans[:, col_b], nbytes)
+        ids.append(_strings(offsets, text, valid))
+        bad.append(wrong)
+    scope_names = _texts_array(buf, ext, tables.scopes[:, ws.SC_NAME_A], tables.scopes[:, ws.SC_NAME_B], nullable=True)
+    start, end = spans[:, ws.SP_START].view(np.int64), spans[:, ws.SP_END].view(np.int64)
+    columns = [
+        _repeat(pos_prefix, count),
+        *ids,
+        _bad_ids(np.stack(bad, axis=1) if count else np.zeros((0, 3), np.bool_)),
+        _texts_array(buf, ext, spans[:, ws.SP_NAME_A], spans[:, ws.SP_NAME_B]),
+        _numbers(spans[:, ws.SP_KIND].astype(np.int8), None, pa.int8()),
+        _numbers(start, start != 0, pa.int64()),
+        _numbers(end, end != 0, pa.int64()),
+        _numbers(spans[:, ws.SP_STATUS_CODE].astype(np.int8), None, pa.int8()),
+        _texts_array(buf, ext, spans[:, ws.SP_STATUS_MSG_A], spans[:, ws.SP_STATUS_MSG_B], nullable=True),
+        _numbers(res_index[res_of_span].astype(np.int32), None, pa.int32()),
+        scope_names.take(pa.array(spans[:, ws.SP_SCOPE].astype(np.int64))),
+        attrs_json, events_json, links_json,
+    ]
+    return SpanBatch(pa.Table.from_arrays(columns, schema=SPAN_SCHEMA),
+                     _long_attrs(buf, ext, attrs[span_rows], ext_a[span_rows], ext_b[span_rows]), resources)
+
+
+def _resource_index(buf: np.ndarray, data: bytes, t: ws.Tables, kind: np.ndarray, res_of_span: np.ndarray,
+                    fallback_domain: str) -> tuple[list[ResourceContext], np.ndarray]:
+    """(distinct contexts of the resources that have spans, in wire order; the index of each
+    resource's context in it, -1 for resources without spans). Resources are few: Python."""
+    rows = np.flatnonzero(kind == ws.OWNER_RESOURCE)
+    sub = t.attrs[rows]
+    if len(rows):
+        keys = _arrow_views(pa.string_view(), buf, data, sub[:, ws.AT_KEY_A], sub[:, ws.AT_KEY_B])
+        dicts = _dicts(keys, _values(buf, data, sub), sub[:, ws.AT_OWNER_KIND], sub[:, ws.AT_OWNER],
+                       ws.OWNER_RESOURCE, t.resources)
+    else:
+        dicts = [{} for _ in range(t.resources)]
+    index = np.full(t.resources, -1, np.int64)
+    contexts: dict[ResourceContext, int] = {}
+    for resource in np.unique(res_of_span).tolist():
+        index[resource] = contexts.setdefault(resource_context(dicts[resource], fallback_domain), len(contexts))
+    return list(contexts), index
+
+
+def _owner_rows(attrs: np.ndarray, kind: np.ndarray, owner_kind: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(attribute rows of `owner_kind`, grouped by owner in wire order; bounds of owner g's
+    group). The scanner writes them in owner order already; sorted (stably) if not."""
+    rows = np.flatnonzero(kind == owner_kind)
+    owners = attrs[rows, ws.AT_OWNER]
+    if len(owners) > 1 and (owners[1:] < owners[:-1]).any():
+        order = np.argsort(owners, kind="stable")
+        rows, owners = rows[order], owners[order]
+    return rows.astype(np.int64), np.searchsorted(owners, np.arange(count + 1, dtype=np.uint64)).astype(np.int64)
+
+
+def _span_bounds(span_of_row: np.ndarray, count: int) -> np.ndarray:
+    """Bounds of each span's events (or links), which the scanner writes in span order."""
+    if len(span_of_row) > 1 and (span_of_row[1:] < span_of_row[:-1]).any():
+        raise AssertionError("scanner rows out of span order")
+    return np.searchsorted(span_of_row, np.arange(count + 1, dtype=np.uint64)).astype(np.int64)
+
+
+def _ext_texts(data: bytes, attrs: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ext, ext_a, ext_b): the JSON text of the `wanted` attribute rows whose value the kernels
+    do not write themselves (double, array, kvlist, bytes) at ext[ext_a[row]:ext_b[row]]. All
+    doubles go through one orjson call (its number formatting), split at the commas."""
+    vtype = attrs[:, ws.AT_TYPE]
+    ext_a = np.zeros(len(attrs), np.int64)
+    ext_b = np.zeros(len(attrs), np.int64)
+    pieces: list[bytes] = []
+    size = 0
+    doubles = np.flatnonzero(wanted & (vtype == ws.V_DOUBLE))
+    if len(doubles):
+        text = orjson.dumps(attrs[doubles, ws.AT_SCALAR].view(np.float64).tolist())
+        commas = np.flatnonzero(np.frombuffer(text, np.uint8) == ord(","))
+        ext_a[doubles] = np.concatenate(([1], commas + 1))
+        ext_b[doubles] = np.concatenate((commas, [len(text) - 1]))
+        pieces.append(text)
+        size = len(text)
+    others = wanted & ((vtype == ws.V_ARRAY) | (vtype == ws.V_KVLIST) | (vtype == ws.V_BYTES))
+    for row in np.flatnonzero(others).tolist():
+        raw = data[attrs[row, ws.AT_VAL_A]:attrs[row, ws.AT_VAL_B]]
+        if vtype[row] == ws.V_BYTES:
+            text = b'"' + base64.b64encode(raw) + b'"'
+        else:
+            text = orjson.dumps(_nested(raw), default=str)
+        pieces.append(text)
+        ext_a[row] = size
+        size += len(text)
+        ext_b[row] = size
+    return np.frombuffer(b"".join(pieces), np.uint8), ext_a, ext_b
+
+
+def _long_attrs(buf: np.ndarray, ext: np.ndarray, sub: np.ndarray, ext_a: np.ndarray, ext_b: np.ndarray) -> pa.Table:
+    """ATTR_SCHEMA of the span attribute rows `sub` (wire order, repeats kept)."""
+    vtype = sub[:, ws.AT_TYPE]
+    is_str, is_bytes = vtype == ws.V_STRING, vtype == ws.V_BYTES
+    is_json = (vtype == ws.V_ARRAY) | (vtype == ws.V_KVLIST)
+    is_int = (vtype == ws.V_INT) | (vtype == ws.V_BOOL)
+    val_a, val_b = sub[:, ws.AT_VAL_A].astype(np.int64), sub[:, ws.AT_VAL_B].astype(np.int64)
+    zero = np.zeros(len(sub), np.int64)
+    text_a = np.where(is_str, val_a, np.where(is_bytes, ext_a + 1, zero))
+    text_b = np.where(is_str, val_b, np.where(is_bytes, ext_b - 1, zero))
+    scalar = np.ascontiguousarray(sub[:, ws.AT_SCALAR])
+    columns = [
+        _numbers(sub[:, ws.AT_OWNER].astype(np.int32), None, pa.int32()),
+        _texts_array(buf, ext, sub[:, ws.AT_KEY_A], sub[:, ws.AT_KEY_B]),
+        _numbers(vtype.astype(np.int8), None, pa.int8()),
+        _strings(*jr.gather(buf, ext, is_bytes, text_a, text_b), is_str | is_bytes),
+        _numbers(scalar.view(np.int64), is_int, pa.int64()),
+        _numbers(scalar.view(np.float64), vtype == ws.V_DOUBLE, pa.float64()),
+        _strings(*jr.gather(buf, ext, is_json, np.where(is_json, ext_a, zero), np.where(is_json, ext_b, zero)),
+                 is_json),
+    ]
+    return pa.Table.from_arrays(columns, schema=ATTR_SCHEMA)
+
+
+def _validity(valid: np.ndarray | None, count: int) -> tuple[pa.Buffer | None, int]:
+    if valid is None:
+        return None, 0
+    nulls = count - int(np.count_nonzero(valid))
+    return (pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None), nulls
+
+
+def _strings(offsets: np.ndarray, text: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """A pa.string() array from int64 offsets and the bytes (null where not `valid`)."""
+    count = len(offsets) - 1
+    if offsets[-1] > _INT32_MAX:
+        raise OverflowError("a text column of this request passes 2 GiB")
+    validity, nulls = _validity(valid, count)
+    return pa.Array.from_buffers(pa.string(), count, [validity, pa.py_buffer(offsets.astype(np.int32)),
+                                                      pa.py_buffer(text)], null_count=nulls)
+
+
+def _texts_array(buf: np.ndarray, ext: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 nullable: bool = False) -> pa.Array:
+    """The strings at byte ranges of the message (null when empty if `nullable`)."""
+    offsets, text = jr.gather(buf, ext, np.zeros(len(starts), np.bool_), starts, ends)
+    return _strings(offsets, text, np.diff(offsets) > 0 if nullable else None)
+
+
+def _numbers(values: np.ndarray, valid: np.ndarray | None, arrow_type: pa.DataType) -> pa.Array:
+    validity, nulls = _validity(valid, len(values))
+    return pa.Array.from_buffers(arrow_type, len(values), [validity, pa.py_buffer(np.ascontiguousarray(values))],
+                                 null_count=nulls)
+
+
+def _repeat(text: str, count: int) -> pa.Array:
+    raw = text.encode()
+    offsets = np.arange(count + 1, dtype=np.int64) * len(raw)
+    return _strings(offsets, np.frombuffer(raw * count, np.uint8))
+
+
+def _bad_ids(bad: np.ndarray) -> pa.Array:
+    """bad_ids: the names of each span's ids of wrong length, in order; null when none."""
+    list_type = SPAN_SCHEMA.field("bad_ids").type
+    if not bad.any():
+        return pa.nulls(len(bad), list_type)
+    offsets = np.zeros(len(bad) + 1, np.int32)
+    np.cumsum(bad.sum(axis=1), out=offsets[1:])
+    names = pa.array(_ID_NAMES).take(pa.array(np.nonzero(bad)[1]))
+    return pa.ListArray.from_arrays(pa.array(offsets), names, type=list_type, mask=pa.array(~bad.any(axis=1)))
