@@ -15,7 +15,10 @@ each attribute row's range in `ext_a` / `ext_b`; the kernels copy it in."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from analyzer.ingest.otlp.wire_scan import (
     AT_KEY_A, AT_KEY_B, AT_SCALAR, AT_TYPE, AT_VAL_A, AT_VAL_B, EV_NAME_A, EV_NAME_B, EV_TIME, LK_SPAN_A,
@@ -40,6 +43,51 @@ _EV_TS = np.frombuffer(b',"ts":', np.uint8).copy()
 _ATTRS = np.frombuffer(b',"attrs":', np.uint8).copy()
 _LK_TRACE = np.frombuffer(b'{"trace_id":', np.uint8).copy()
 _LK_SPAN = np.frombuffer(b',"span_id":', np.uint8).copy()
+
+
+@intrinsic
+def _copy(typingctx, dst, dst_pos, src, src_pos, count):
+    """memcpy(dst + dst_pos, src + src_pos, count) of byte arrays (the callers keep both ranges
+    inside their arrays). A slice assignment costs an array view per call."""
+    sig = types.void(dst, types.int64, src, types.int64, types.int64)
+
+    def codegen(context, builder, signature, args):
+        dst_arr = context.make_array(signature.args[0])(context, builder, args[0])
+        src_arr = context.make_array(signature.args[2])(context, builder, args[2])
+        cgutils.raw_memcpy(builder, builder.gep(dst_arr.data, [args[1]]), builder.gep(src_arr.data, [args[3]]),
+                           args[4], 1)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _load8(typingctx, src, pos):
+    """src[pos:pos + 8] as one little-endian uint64 (an unaligned load; pos + 8 <= len(src))."""
+    sig = types.uint64(src, types.int64)
+
+    def codegen(context, builder, signature, args):
+        arr = context.make_array(signature.args[0])(context, builder, args[0])
+        word = builder.bitcast(builder.gep(arr.data, [args[1]]), ir.IntType(64).as_pointer())
+        return builder.load(word, align=1)
+
+    return sig, codegen
+
+
+_ONES = np.uint64(0x0101010101010101)
+_HIGHS = np.uint64(0x8080808080808080)
+_BELOW_SPACE = np.uint64(0x2020202020202020)
+_QUOTES = np.uint64(0x2222222222222222)
+_BACKSLASHES = np.uint64(0x5C5C5C5C5C5C5C5C)
+
+
+@njit(cache=True, nogil=True)
+def _plain_word(word):
+    """True when none of the 8 bytes of `word` needs escaping (no byte < 0x20, '"' or '\\')."""
+    quotes = word ^ _QUOTES
+    backslashes = word ^ _BACKSLASHES
+    found = ((word - _BELOW_SPACE) & ~word) | ((quotes - _ONES) & ~quotes) | ((backslashes - _ONES) & ~backslashes)
+    return (found & _HIGHS) == np.uint64(0)
 
 
 @njit(cache=True, nogil=True)
@@ -73,7 +121,7 @@ def _grow(out, pos, need):
 @njit(cache=True, nogil=True)
 def _put_bytes(src, a, b, out, pos):
     """Copy src[a:b]."""
-    out[pos:pos + (b - a)] = src[a:b]
+    _copy(out, np.int64(pos), src, np.int64(a), np.int64(b - a))
     return pos + (b - a)
 
 
@@ -96,30 +144,30 @@ def _put_string(src, a, b, out, pos):
     a, b = _clamp(src, a, b)
     out[pos] = _QUOTE
     pos += 1
-    run = a  # start of the bytes not yet copied (a run needing no escape)
-    for i in range(a, b):
+    run = a  # start of the bytes not yet copied (they need no escape)
+    i = a
+    while i < b:
+        if i + 8 <= b and _plain_word(_load8(src, np.int64(i))):
+            i += 8
+            continue
         c = src[i]
         esc = _ESCAPE[c]
-        if esc == 0:
-            continue
-        if i > run:
-            out[pos:pos + (i - run)] = src[run:i]
-            pos += i - run
-        run = i + 1
-        out[pos] = 0x5C
-        if esc == 1:
-            out[pos + 1] = 0x75  # u
-            out[pos + 2] = 0x30
-            out[pos + 3] = 0x30
-            out[pos + 4] = _HEX[c >> 4]
-            out[pos + 5] = _HEX[c & 15]
-            pos += 6
-        else:
-            out[pos + 1] = esc
-            pos += 2
-    if b > run:
-        out[pos:pos + (b - run)] = src[run:b]
-        pos += b - run
+        if esc != 0:
+            pos = _put_bytes(src, run, i, out, pos)
+            run = i + 1
+            out[pos] = 0x5C
+            if esc == 1:
+                out[pos + 1] = 0x75  # u
+                out[pos + 2] = 0x30
+                out[pos + 3] = 0x30
+                out[pos + 4] = _HEX[c >> 4]
+                out[pos + 5] = _HEX[c & 15]
+                pos += 6
+            else:
+                out[pos + 1] = esc
+                pos += 2
+        i += 1
+    pos = _put_bytes(src, run, b, out, pos)
     out[pos] = _QUOTE
     return pos + 1
 
@@ -423,24 +471,25 @@ def hex_ids(buf, starts, ends, nbytes):
 
 
 @njit(cache=True, nogil=True)
-def gather(buf, ext, in_ext, starts, ends):
-    """The byte ranges [starts, ends) of `buf` (or of `ext` where in_ext) end to end:
-    (offsets, data)."""
+def string_views(buf, ext, in_ext, starts, ends):
+    """Arrow string-view structs (16 bytes each) of the byte ranges [starts, ends) of `buf`
+    (data buffer 0) or, where in_ext, of `ext` (data buffer 1): the length, then the bytes
+    inline (up to 12) or a 4-byte prefix, the buffer index and the offset."""
     count = starts.shape[0]
-    offsets = np.zeros(count + 1, np.int64)
-    total = 0
-    for i in range(count):
-        a, b = _clamp(ext if in_ext[i] else buf, starts[i], ends[i])
-        total += b - a
-    out = np.empty(total, np.uint8)
-    pos = 0
-    for i in range(count):
-        offsets[i] = pos
-        if in_ext[i]:
-            a, b = _clamp(ext, starts[i], ends[i])
-            pos = _put_bytes(ext, a, b, out, pos)
+    views = np.zeros((count, 16), np.uint8)
+    for row in range(count):
+        index = 1 if in_ext[row] else 0
+        src = ext if index else buf
+        a, b = _clamp(src, starts[row], ends[row])
+        length = b - a
+        for i in range(4):
+            views[row, i] = (length >> (8 * i)) & 0xFF
+        if length <= 12:
+            for i in range(length):
+                views[row, 4 + i] = src[a + i]
         else:
-            a, b = _clamp(buf, starts[i], ends[i])
-            pos = _put_bytes(buf, a, b, out, pos)
-    offsets[count] = pos
-    return offsets, out
+            for i in range(4):
+                views[row, 4 + i] = src[a + i]
+                views[row, 8 + i] = (index >> (8 * i)) & 0xFF
+                views[row, 12 + i] = (a >> (8 * i)) & 0xFF
+    return views

@@ -297,11 +297,10 @@ def _long_attrs(buf: np.ndarray, ext: np.ndarray, sub: np.ndarray, ext_a: np.nda
         _numbers(sub[:, ws.AT_OWNER].astype(np.int32), None, pa.int32()),
         _texts_array(buf, ext, sub[:, ws.AT_KEY_A], sub[:, ws.AT_KEY_B]),
         _numbers(vtype.astype(np.int8), None, pa.int8()),
-        _strings(*jr.gather(buf, ext, is_bytes, text_a, text_b), is_str | is_bytes),
+        _text_views(buf, ext, is_bytes, text_a, text_b, is_str | is_bytes),
         _numbers(scalar.view(np.int64), is_int, pa.int64()),
         _numbers(scalar.view(np.float64), vtype == ws.V_DOUBLE, pa.float64()),
-        _strings(*jr.gather(buf, ext, is_json, np.where(is_json, ext_a, zero), np.where(is_json, ext_b, zero)),
-                 is_json),
+        _text_views(buf, ext, is_json, np.where(is_json, ext_a, zero), np.where(is_json, ext_b, zero), is_json),
     ]
     return pa.Table.from_arrays(columns, schema=ATTR_SCHEMA)
 
@@ -326,8 +325,18 @@ def _strings(offsets: np.ndarray, text: np.ndarray, valid: np.ndarray | None = N
 def _texts_array(buf: np.ndarray, ext: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                  nullable: bool = False) -> pa.Array:
     """The strings at byte ranges of the message (null when empty if `nullable`)."""
-    offsets, text = jr.gather(buf, ext, np.zeros(len(starts), np.bool_), starts, ends)
-    return _strings(offsets, text, np.diff(offsets) > 0 if nullable else None)
+    return _text_views(buf, ext, np.zeros(len(starts), np.bool_), starts, ends, ends > starts if nullable else None)
+
+
+def _text_views(buf: np.ndarray, ext: np.ndarray, in_ext: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                valid: np.ndarray | None) -> pa.Array:
+    """pa.string() of the byte ranges of `buf` (or of `ext` where in_ext), null where not
+    `valid`: Arrow views into the two buffers, copied into one string array by Arrow's cast."""
+    validity, nulls = _validity(valid, len(starts))
+    views = jr.string_views(buf, ext, in_ext, starts, ends)
+    array = pa.Array.from_buffers(pa.string_view(), len(starts), [validity, pa.py_buffer(views), pa.py_buffer(buf),
+                                                                  pa.py_buffer(ext)], null_count=nulls)
+    return array.cast(pa.string())
 
 
 def _numbers(values: np.ndarray, valid: np.ndarray | None, arrow_type: pa.DataType) -> pa.Array:
