@@ -1,0 +1,433 @@
+"""OTLP/JSON Lines traces → a columnar `SpanBatch`, read by DuckDB's JSON functions instead of
+one `emit_span` call per span with Python dicts (issue 9).
+
+Each line (one ExportTraceServiceRequest) is parsed once by `json_transform` into nested
+structs; resourceSpans → scopeSpans → spans → attributes / events / links are unnested in SQL
+with their positions, and every column is normalized there exactly as `json_reader` +
+`records.checked_ids` do (ids in hex or base64, enums as numbers or names, times and
+`intValue` as strings or numbers). JSON text (`attrs_json`, `events_json`, `links_json`) is
+assembled in SQL from the JSON text of each value, which DuckDB (yyjson) writes as orjson does,
+except: `\\u00XX` escapes (yyjson writes upper-case hex) and doubles outside [1e-5, 1e16),
+which go through orjson in a Python UDF, and array / kvlist values and resources, which the
+reference code itself turns into JSON once per distinct text.
+
+Python touches only: the line offsets (numpy), lines that a byte pattern marks as possibly
+accepted by DuckDB but not orjson (trailing commas, NaN / Infinity literals, huge numbers;
+validated by orjson), snake_case lines (rewritten to lowerCamelCase by the reference
+`_snake_to_camel`, then read like the rest), distinct resources and distinct array / kvlist
+values.
+
+`span_batch_jsonl` returns None whenever the file is not one it reproduces exactly (a malformed
+line, a line that is not an OTLP traces request, log records, a value of a type the reference
+would reject or read differently, ...): the caller then reads the whole file with the reference
+reader, which reports the problems with their line numbers.
+
+Known limits, not detected (the reference would differ; none is valid OTLP/JSON):
+- an object holding the same key twice (DuckDB keeps the first, orjson the last);
+- a container of the wrong JSON type (e.g. `"spans": {...}`, `"status": "x"`, a list item
+  that is not an object) is read as absent / empty instead of failing;
+- an AnyValue field set to JSON null (`{"intValue": null}`) is read as unset.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from analyzer.ingest.otlp import json_reader
+from analyzer.ingest.otlp.records import SPAN_KIND_NAMES, STATUS_CODE_NAMES, resource_context
+from analyzer.ingest.otlp.span_batch import ATTR_SCHEMA, SPAN_SCHEMA, SpanBatch
+from analyzer.ingest.source import GZIP_MAGIC, ZSTD_MAGIC, SourceFile
+
+# AnyValue fields, in `json_reader.any_value`'s order (camelCase, then protobuf's snake_case)
+_VARIANTS = ("string", "int", "bool", "double", "array", "kvlist", "bytes")
+_VTYPE = {"string": 1, "bool": 2, "int": 3, "double": 4, "array": 5, "kvlist": 6, "bytes": 7}
+
+_KV = [{"key": "JSON", "value": {
+    **{f"{v}Value": "JSON" for v in _VARIANTS}, **{f"{v}_value": "JSON" for v in _VARIANTS}}}]
+_SPAN = {
+    "traceId": "JSON", "spanId": "JSON", "parentSpanId": "JSON", "name": "JSON", "kind": "JSON",
+    "startTimeUnixNano": "JSON", "endTimeUnixNano": "JSON",
+    "status": {"code": "JSON", "message": "JSON"},
+    "attributes": _KV,
+    "events": [{"name": "JSON", "timeUnixNano": "JSON", "attributes": _KV}],
+    "links": [{"traceId": "JSON", "spanId": "JSON", "attributes": _KV}],
+}
+_SCOPE_SPANS = [{"scope": "JSON", "instrumentationLibrary": "JSON", "spans": [_SPAN]}]
+_STRUCTURE = orjson.dumps({
+    "resourceSpans": [{"resource": "JSON", "scopeSpans": _SCOPE_SPANS, "instrumentationLibrarySpans": _SCOPE_SPANS}],
+    "resourceLogs": "JSON",
+}).decode()
+
+_FALSY = "('{}', '[]', '\"\"', '0', '-0', '0.0', '-0.0', 'false', 'null')"
+
+
+class _Unsupported(Exception):
+    """The file is not one this reader reproduces exactly."""
+
+
+def span_batch_jsonl(path: Path, fallback_domain: str, start: int = 0, end: int | None = None) -> SpanBatch | None:
+    """The spans of the OTLP/JSON Lines traces file `path` (or of its bytes [start, end), which
+    begin and end at line boundaries), as the reference reader would emit them; None when the
+    file (part) is not one this reader handles exactly."""
+    try:
+        data, first_line = _read(path, start, end)
+        lines = _lines(data, first_line)
+        if lines is None:
+            return _empty()
+        con = duckdb.connect()
+        try:
+            return _batch(con, lines, fallback_domain)
+        finally:
+            con.close()
+    except (_Unsupported, duckdb.Error, ValueError, RecursionError):
+        return None
+
+
+def _empty() -> SpanBatch:
+    return SpanBatch(SPAN_SCHEMA.empty_table(), ATTR_SCHEMA.empty_table(), [])
+
+
+def _read(path: Path, start: int, end: int | None) -> tuple[bytes, int]:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith(GZIP_MAGIC) or head.startswith(ZSTD_MAGIC):
+            if start or end is not None:
+                raise _Unsupported("a compressed file is read whole")
+            src = SourceFile(path, str(path), 0, compression="gzip" if head.startswith(GZIP_MAGIC) else "zstd")
+            with src.open() as stream:
+                return stream.read(), 1
+        first_line = 1
+        if start:
+            fh.seek(0)
+            left = start
+            while left:
+                chunk = fh.read(min(left, 1 << 24))
+                if not chunk:
+                    break
+                first_line += chunk.count(b"\n")
+                left -= len(chunk)
+        fh.seek(start)
+        data = fh.read() if end is None else fh.read(end - start)
+    return data, first_line
+
+
+def _lines(data: bytes, first_line: int) -> pa.Table | None:
+    """(lno, line) of every non-blank line, each line's text as a zero-copy Arrow string; None if
+    there is none."""
+    if data.startswith(b"\xef\xbb\xbf") or b"\x00" in data:
+        raise _Unsupported("BOM or NUL byte")  # orjson rejects both: the reference reports them
+    buf = np.frombuffer(data, np.uint8)
+    starts = np.flatnonzero(buf == 10) + 1
+    starts = np.concatenate(([0], starts[starts < len(data)])).astype(np.int64)
+    if not len(data):
+        return None
+    numbers = np.arange(first_line, first_line + len(starts), dtype=np.int64)
+    offsets = np.append(starts, np.int64(len(data)))
+    keep = np.ones(len(starts), dtype=bool)
+    odd = np.flatnonzero(buf[starts] != ord("{"))
+    for index in odd.tolist():  # blank lines, or lines that do not open an object at once
+        text = data[offsets[index]:offsets[index + 1]].strip()
+        if not text:
+            keep[index] = False
+        elif not text.startswith(b"{"):
+            raise _Unsupported("a line that is not a JSON object")
+    if not keep.any():
+        return None
+    text = pa.LargeStringArray.from_buffers(
+        len(starts), pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        raise _Unsupported("invalid UTF-8") from exc
+    table = pa.table({"lno": numbers, "line": text})
+    if not keep.all():
+        table = table.filter(pa.array(keep))
+    if b'"resource_spans"' in data or b'"resource_logs"' in data:
+        table = _camel_lines(table)
+    return table
+
+
+def _camel_lines(table: pa.Table) -> pa.Table:
+    """Lines in protobuf field-name JSON (`resource_spans`) rewritten to lowerCamelCase by the
+    reference's own `_snake_to_camel` (a rare encoding: read per line, in Python)."""
+    out = []
+    for line in table.column("line").to_pylist():
+        if '"resource_spans"' in line or '"resource_logs"' in line:
+            obj = orjson.loads(line)
+            if isinstance(obj, dict) and ("resource_spans" in obj or "resource_logs" in obj):
+                line = orjson.dumps(json_reader._snake_to_camel(obj)).decode()
+        out.append(line)
+    return pa.table({"lno": table.column("lno"), "line": pa.array(out, pa.large_string())})
+
+
+def _fix_json(text: str) -> str:
+    return orjson.dumps(orjson.loads(text)).decode()
+
+
+def _double_json(value: float) -> str:
+    return orjson.dumps(value).decode()
+
+
+_MACROS = r"""
+CREATE MACRO is_jstr(x) AS starts_with(x::VARCHAR, '"');
+CREATE MACRO jstr(x) AS CASE WHEN NOT is_jstr(x) THEN NULL
+    WHEN contains(x::VARCHAR, '\') THEN x->>'$' ELSE (x::VARCHAR)[2:-2] END;
+CREATE MACRO sjson(x) AS CASE WHEN contains(x::VARCHAR, '\u00') THEN fix_json(x::VARCHAR) ELSE x::VARCHAR END;
+CREATE MACRO truthy(x) AS x IS NOT NULL AND x::VARCHAR NOT IN {falsy};
+CREATE MACRO ns_num(x) AS CASE WHEN x IS NULL OR x::VARCHAR IN ('0', '""', '"0"', 'false', '0.0', '-0.0', '-0') THEN NULL
+    WHEN regexp_full_match(x::VARCHAR, '"?-?[0-9]+"?') THEN TRY_CAST(trim(x::VARCHAR, '"') AS BIGINT) END;
+CREATE MACRO ns_bad(x) AS x IS NOT NULL AND x::VARCHAR NOT IN ('0', '""', '"0"', 'false', '0.0', '-0.0', '-0')
+    AND ns_num(x) IS NULL;
+CREATE MACRO enum_num(x) AS CASE WHEN x IS NULL OR x::VARCHAR = 'false' THEN 0 WHEN x::VARCHAR = 'true' THEN 1
+    WHEN regexp_full_match(x::VARCHAR, '-?[0-9]+|"[0-9]+"') THEN TRY_CAST(trim(x::VARCHAR, '"') AS BIGINT) END;
+CREATE MACRO enum_bad_text(x) AS is_jstr(x) AND NOT regexp_full_match(x::VARCHAR, '"[ -\[\]-~]*"');
+CREATE MACRO int_num(x) AS CASE WHEN regexp_full_match(x::VARCHAR, '"?-?[0-9]+"?')
+    THEN TRY_CAST(trim(x::VARCHAR, '"') AS BIGINT) END;
+CREATE MACRO dbl_num(x) AS CASE
+    WHEN regexp_full_match(x::VARCHAR, '"?-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"?') THEN TRY_CAST(trim(x::VARCHAR, '"') AS DOUBLE)
+    WHEN x::VARCHAR = '"NaN"' THEN 'nan'::DOUBLE WHEN x::VARCHAR = '"Infinity"' THEN 'inf'::DOUBLE
+    WHEN x::VARCHAR = '"-Infinity"' THEN '-inf'::DOUBLE END;
+CREATE MACRO dbl_json(d) AS CASE WHEN isnan(d) OR isinf(d) THEN 'null'
+    WHEN d = 0 OR (abs(d) >= 1e-5 AND abs(d) < 1e16) THEN to_json(d)::VARCHAR ELSE double_json(d) END;
+CREATE MACRO id_text_bad(x) AS x IS NOT NULL AND NOT is_jstr(x);
+""".replace("{falsy}", _FALSY)
+
+
+def _id_sql(text: str, nbytes: int) -> tuple[str, str, str]:
+    """SQL of (normalized hex, ok, weird) for the id text `text` (`records.normalize_id`)."""
+    b64 = "[A-Za-z0-9+/]{22}==" if nbytes == 16 else "[A-Za-z0-9+/]{11}="
+    is_hex = f"(length({text}) = {2 * nbytes} AND regexp_full_match({text}, '[0-9a-fA-F]+'))"
+    is_b64 = f"regexp_full_match({text}, '{b64}')"
+    norm = (f"CASE WHEN {text} IS NULL OR {text} = '' THEN NULL "
+            f"WHEN {is_hex} THEN CASE WHEN regexp_full_match({text}, '0+') THEN NULL ELSE lower({text}) END "
+            f"WHEN {is_b64} THEN nullif(lower(hex(from_base64({text}))), '{'0' * 2 * nbytes}') "
+            f"ELSE lower({text}) END")
+    ok = f"({text} IS NULL OR {text} = '' OR {is_hex} OR {is_b64})"
+    # a wrong-length id is kept lowercased: only printable ASCII lowercases alike in SQL and Python
+    weird = f"(NOT {ok} AND NOT regexp_full_match({text}, '[!-~]+'))"
+    return norm, ok, weird
+
+
+def _names_sql(x: str, names: dict[str, int]) -> str:
+    whens = " ".join(f"WHEN '\"{name}\"' THEN {number}" for name, number in names.items())
+    return (
+        f"CASE WHEN is_jstr({x}) AND NOT regexp_full_match({x}::VARCHAR, '\"[0-9]+\"') "
+        f"THEN CASE {x}::VARCHAR {whens} ELSE 0 END "
+        f"WHEN regexp_full_match(coalesce({x}::VARCHAR, ''), '-?[0-9]+|\"[0-9]+\"|true|false') OR {x} IS NULL "
+        f"THEN enum_num({x}) ELSE 0 END")
+
+
+def _validate(con: duckdb.DuckDBPyConnection) -> None:
+    """Every line is JSON as orjson reads it: DuckDB's parser also accepts trailing commas,
+    NaN / Infinity literals and numbers beyond double range, so lines where those may appear
+    (patterns that start with a literal: fast) are checked with orjson."""
+    _check(con, "SELECT count(*) FILTER (WHERE NOT json_valid(line)) FROM lines", "malformed JSON")
+    suspects = con.execute(r"""
+        SELECT line FROM lines
+        WHERE regexp_matches(line, ',\s*[\]}]|,\s*[-+]?(?i:nan|inf)') OR regexp_matches(line, ':\s*[-+]?(?i:nan|inf)')
+           OR regexp_matches(line, '\[\s*[-+]?(?i:nan|inf)') OR regexp_matches(line, 'e[-+]?[0-9]{3}')
+           OR regexp_matches(line, 'E[-+]?[0-9]{3}')
+    """).fetchall()
+    for (line,) in suspects:
+        orjson.loads(line)  # a JSONDecodeError is a ValueError: the caller returns None
+
+
+def _check(con: duckdb.DuckDBPyConnection, sql: str, why: str) -> None:
+    if con.execute(sql).fetchone()[0]:
+        raise _Unsupported(why)
+
+
+def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str) -> SpanBatch:
+    con.execute("SET enable_progress_bar = false")
+    con.create_function("fix_json", _fix_json, ["VARCHAR"], "VARCHAR")
+    con.create_function("double_json", _double_json, ["DOUBLE"], "VARCHAR")
+    con.execute(_MACROS)
+    con.register("lines", lines)
+    _validate(con)
+    # One pass from the lines to the spans; whatever the reference would not read as we do (a
+    # line that is not a traces request, a resourceSpans / scopeSpans item that is not an
+    # object, a scope that is not an object or whose name is not a string) becomes a null span.
+    con.execute(f"""
+        CREATE TEMP TABLE p AS
+        WITH j AS (SELECT lno, json_transform(line, '{_STRUCTURE}') AS j FROM lines),
+        r AS (SELECT lno, generate_subscripts(rs, 1) AS ri, unnest(rs) AS r
+              FROM (SELECT lno, CASE WHEN (j.resourceSpans IS NULL AND j.resourceLogs IS NULL)
+                                       OR (j.resourceLogs IS NOT NULL AND j.resourceLogs::VARCHAR <> '[]')
+                                     THEN [NULL] ELSE j.resourceSpans END AS rs FROM j)),
+        s AS (SELECT lno, ri, r.resource::VARCHAR AS res, generate_subscripts(ss, 1) AS si, unnest(ss) AS s
+              FROM (SELECT *, CASE WHEN r IS NULL THEN [NULL] WHEN len(r.scopeSpans) > 0 THEN r.scopeSpans
+                                   ELSE r.instrumentationLibrarySpans END AS ss FROM r)),
+        s1 AS (SELECT *, CASE WHEN truthy(s.scope) THEN s.scope WHEN truthy(s.instrumentationLibrary)
+                              THEN s.instrumentationLibrary END AS so FROM s),
+        s2 AS (SELECT lno, ri, si, res, s, so IS NOT NULL AND NOT starts_with(so::VARCHAR, '{{') AS bad,
+                   json_extract(so, '$.name') AS nm FROM s1),
+        s3 AS (SELECT lno, ri, si, res, jstr(nm) AS scope,
+                   CASE WHEN s IS NULL OR bad OR (nm IS NOT NULL AND nm::VARCHAR <> 'null' AND NOT is_jstr(nm))
+                        THEN [NULL] ELSE s.spans END AS spans FROM s2)
+        SELECT lno, ri, si, res, scope, generate_subscripts(spans, 1) AS pi, unnest(spans) AS p FROM s3
+    """)
+    # insertion order is preserved (DuckDB's default): the rowid is the span's row in wire order
+    con.execute("CREATE TEMP VIEW pv AS SELECT rowid::INTEGER AS row, * FROM p")
+    _check(con, "SELECT count(*) FROM p WHERE p IS NULL", "not a traces request, or an item that is not an object")
+
+    t_norm, t_ok, t_weird = _id_sql("tt", 16)
+    s_norm, s_ok, s_weird = _id_sql("st", 8)
+    q_norm, q_ok, q_weird = _id_sql("qt", 8)
+    kind = _names_sql("p.kind", SPAN_KIND_NAMES)
+    code = _names_sql("p.status.code", STATUS_CODE_NAMES)
+    con.execute(f"""
+        CREATE TEMP TABLE sp AS
+        SELECT row, lno, ri, scope, {t_norm} AS trace_id, {s_norm} AS span_id, {q_norm} AS parent_span_id,
+            list_filter([CASE WHEN NOT {t_ok} THEN 'trace' END, CASE WHEN NOT {s_ok} THEN 'span' END,
+                         CASE WHEN NOT {q_ok} THEN 'parent_span' END], lambda x: x IS NOT NULL) AS bad_ids,
+            CASE WHEN is_jstr(p.name) THEN jstr(p.name) ELSE '' END AS name,
+            {kind} AS span_kind, ns_num(p.startTimeUnixNano) AS start_ns, ns_num(p.endTimeUnixNano) AS end_ns,
+            {code} AS status_code, nullif(jstr(p.status.message), '') AS status_message,
+            id_text_bad(p.traceId) OR id_text_bad(p.spanId) OR id_text_bad(p.parentSpanId)
+              OR {t_weird} OR {s_weird} OR {q_weird}
+              OR (p.name IS NOT NULL AND NOT is_jstr(p.name) AND p.name::VARCHAR NOT IN {_FALSY})
+              OR enum_bad_text(p.kind) OR enum_bad_text(p.status.code)
+              OR ns_bad(p.startTimeUnixNano) OR ns_bad(p.endTimeUnixNano)
+              OR (p.status.message IS NOT NULL AND NOT is_jstr(p.status.message) AND p.status.message::VARCHAR NOT IN {_FALSY})
+              AS bad
+        FROM (SELECT *, jstr(p.traceId) AS tt, jstr(p.spanId) AS st, jstr(p.parentSpanId) AS qt FROM pv)
+    """)
+    _check(con, "SELECT count(*) FROM sp WHERE bad OR span_kind IS NULL OR span_kind NOT BETWEEN -128 AND 127 "
+                "OR status_code IS NULL OR status_code NOT BETWEEN -128 AND 127", "a span field of an unexpected type")
+
+    con.execute("""
+        CREATE TEMP TABLE ev AS SELECT row AS span, generate_subscripts(p.events, 1) AS ei, unnest(p.events) AS e FROM pv;
+        CREATE TEMP TABLE lk AS SELECT row AS span, generate_subscripts(p.links, 1) AS li, unnest(p.links) AS l FROM pv;
+        CREATE TEMP TABLE kv AS
+            SELECT 0 AS owner, row AS span, 0 AS sub, generate_subscripts(p.attributes, 1) AS ai, unnest(p.attributes) AS kv FROM pv
+            UNION ALL SELECT 1, span, ei, generate_subscripts(e.attributes, 1), unnest(e.attributes) FROM ev
+            UNION ALL SELECT 2, span, li, generate_subscripts(l.attributes, 1), unnest(l.attributes) FROM lk;
+    """)
+    _check(con, "SELECT (SELECT count(*) FROM ev WHERE e IS NULL) + (SELECT count(*) FROM lk WHERE l IS NULL)"
+                " + (SELECT count(*) FROM kv WHERE kv IS NULL OR kv.key IS NULL OR NOT is_jstr(kv.key))",
+           "an event, link or attribute that is not an object")
+    present = " + ".join(f"(kv.value.{v}Value IS NOT NULL)::INTEGER + (kv.value.{v}_value IS NOT NULL)::INTEGER"
+                         for v in _VARIANTS)
+    picked = ", ".join(f"coalesce(kv.value.{v}Value, kv.value.{v}_value) AS {v}_j" for v in _VARIANTS)
+    vtype = "CASE " + " ".join(f"WHEN {v}_j IS NOT NULL THEN {_VTYPE[v]}" for v in _VARIANTS) + " ELSE 0 END"
+    con.execute(f"""
+        CREATE TEMP TABLE kvv AS
+        SELECT owner, span, sub, ai, kv.key AS kj, {present} AS nvar, {picked}, {vtype} AS vtype FROM kv
+    """)
+    con.execute("""
+        CREATE TEMP TABLE kvt AS
+        SELECT owner, span, sub, ai, kj, vtype,
+            CASE vtype WHEN 1 THEN jstr(string_j) WHEN 7 THEN jstr(bytes_j) END AS str,
+            CASE vtype WHEN 3 THEN int_num(int_j) WHEN 2 THEN (bool_j::VARCHAR = 'true')::BIGINT END AS int,
+            CASE vtype WHEN 4 THEN dbl_num(double_j) END AS num,
+            CASE vtype WHEN 5 THEN array_j::VARCHAR WHEN 6 THEN kvlist_j::VARCHAR END AS nest,
+            CASE vtype WHEN 1 THEN sjson(string_j) WHEN 7 THEN sjson(bytes_j) END AS sj,
+            nvar > 1 OR (vtype = 1 AND NOT is_jstr(string_j)) OR (vtype = 7 AND NOT is_jstr(bytes_j))
+              OR (vtype = 3 AND int_num(int_j) IS NULL) OR (vtype = 2 AND bool_j::VARCHAR NOT IN ('true', 'false'))
+              OR (vtype = 4 AND dbl_num(double_j) IS NULL) AS bad
+        FROM kvv
+    """)
+    _check(con, "SELECT count(*) FROM kvt WHERE bad", "an attribute value of an unexpected type")
+    nested = con.execute("SELECT DISTINCT vtype, nest FROM kvt WHERE vtype IN (5, 6)").fetchall()
+    try:
+        nest_json = [
+            orjson.dumps(json_reader.any_value({"arrayValue" if vt == 5 else "kvlistValue": orjson.loads(text)}),
+                         default=str).decode()
+            for vt, text in nested
+        ]
+    except (TypeError, KeyError, AttributeError) as exc:  # the reference fails on this value too
+        raise _Unsupported(f"an array or kvlist value the reference cannot read: {exc}") from exc
+    con.register("nestmap", pa.table({
+        "vtype": pa.array([vt for vt, _ in nested], pa.int32()),
+        "nest": pa.array([text for _, text in nested], pa.string()),
+        "js": pa.array(nest_json, pa.string()),
+    }))
+    con.execute("""
+        CREATE TEMP TABLE kvf AS
+        SELECT k.owner, k.span, k.sub, k.ai, sjson(k.kj) AS kjson, jstr(k.kj) AS key, k.vtype, k.str, k.int, k.num,
+            n.js AS json,
+            CASE k.vtype WHEN 1 THEN k.sj WHEN 7 THEN k.sj WHEN 3 THEN k.int::VARCHAR
+                WHEN 2 THEN CASE WHEN k.int = 1 THEN 'true' ELSE 'false' END
+                WHEN 4 THEN dbl_json(k.num) WHEN 5 THEN n.js WHEN 6 THEN n.js ELSE 'null' END AS vjson
+        FROM kvt k LEFT JOIN nestmap n ON k.vtype IN (5, 6) AND n.vtype = k.vtype AND n.nest = k.nest;
+        CREATE TEMP TABLE dj AS
+        SELECT owner, span, sub, '{' || string_agg(kjson || ':' || vjson, ',' ORDER BY first_ai) || '}' AS dj
+        FROM (SELECT owner, span, sub, kjson, min(ai) AS first_ai, arg_max(vjson, ai) AS vjson
+              FROM kvf GROUP BY owner, span, sub, kjson)
+        GROUP BY owner, span, sub;
+    """)
+    lt_norm, _, lt_weird = _id_sql("lt", 16)
+    ls_norm, _, ls_weird = _id_sql("ls", 8)
+    con.execute(f"""
+        CREATE TEMP TABLE evj AS
+        SELECT ev.span, '[' || string_agg('{{"name":' || coalesce(sjson(e.name), 'null') || ',"ts":'
+                || coalesce(ns_num(e.timeUnixNano)::VARCHAR, 'null') || ',"attrs":' || coalesce(d.dj, '{{}}') || '}}',
+                ',' ORDER BY ei) || ']' AS events_json,
+            bool_or((e.name IS NOT NULL AND NOT is_jstr(e.name)) OR ns_bad(e.timeUnixNano)) AS bad
+        FROM ev LEFT JOIN dj d ON d.owner = 1 AND d.span = ev.span AND d.sub = ev.ei
+        GROUP BY ev.span;
+        CREATE TEMP TABLE lkj AS
+        SELECT span, '[' || string_agg('{{"trace_id":' || coalesce(to_json({lt_norm})::VARCHAR, 'null')
+                || ',"span_id":' || coalesce(to_json({ls_norm})::VARCHAR, 'null')
+                || ',"attrs":' || coalesce(dj, '{{}}') || '}}', ',' ORDER BY li) || ']' AS links_json,
+            bool_or(id_text_bad(tj) OR id_text_bad(sj) OR {lt_weird} OR {ls_weird}) AS bad
+        FROM (SELECT lk.span, lk.li, l.traceId AS tj, l.spanId AS sj, jstr(l.traceId) AS lt, jstr(l.spanId) AS ls, d.dj
+              FROM lk LEFT JOIN dj d ON d.owner = 2 AND d.span = lk.span AND d.sub = lk.li)
+        GROUP BY span;
+    """)
+    _check(con, "SELECT (SELECT count(*) FROM evj WHERE bad) + (SELECT count(*) FROM lkj WHERE bad)",
+           "an event or link field of an unexpected type")
+
+    resources = _resources(con, fallback_domain)
+    spans = con.sql("""
+        SELECT lno::VARCHAR AS pos, trace_id, span_id, parent_span_id,
+            CASE WHEN len(bad_ids) > 0 THEN bad_ids END AS bad_ids, name, span_kind::TINYINT AS span_kind,
+            start_ns, end_ns, status_code::TINYINT AS status_code, status_message, m.idx AS resource, scope,
+            d.dj AS attrs_json, events_json, links_json
+        FROM sp
+        JOIN resmap m USING (row)
+        LEFT JOIN dj d ON d.owner = 0 AND d.span = sp.row
+        LEFT JOIN evj ON evj.span = sp.row
+        LEFT JOIN lkj ON lkj.span = sp.row
+        ORDER BY sp.row
+    """).to_arrow_table()
+    attrs = con.sql("""
+        SELECT span, key, vtype::TINYINT AS vtype, str, int, num, json FROM kvf WHERE owner = 0 ORDER BY span, ai
+    """).to_arrow_table()
+    return SpanBatch(_conform(spans, SPAN_SCHEMA), _conform(attrs, ATTR_SCHEMA), resources)
+
+
+def _resources(con: duckdb.DuckDBPyConnection, fallback_domain: str) -> list[Any]:
+    """`resmap` (lno, ri → index into the returned ResourceContexts, numbered as the reference
+    does: by the first span of each distinct context). Python runs once per distinct resource."""
+    rows = con.execute(
+        "SELECT coalesce(res, '') AS res, min(row) AS first_row FROM pv GROUP BY 1 ORDER BY first_row").fetchall()
+    contexts: list[Any] = []
+    index_of: dict[Any, int] = {}
+    texts, indexes = [], []
+    for text, _ in rows:
+        try:
+            resource = orjson.loads(text) if text else None
+            ctx = resource_context(json_reader.key_values((resource or {}).get("attributes")), fallback_domain)
+            hash(ctx)
+        except (TypeError, KeyError, AttributeError) as exc:  # the reference fails on this resource too
+            raise _Unsupported(f"a resource the reference cannot read: {exc}") from exc
+        if ctx not in index_of:
+            index_of[ctx] = len(contexts)
+            contexts.append(ctx)
+        texts.append(text)
+        indexes.append(index_of[ctx])
+    con.register("restext", pa.table({"res": pa.array(texts, pa.string()), "idx": pa.array(indexes, pa.int32())}))
+    con.execute("CREATE TEMP TABLE resmap AS SELECT row, t.idx FROM pv JOIN restext t ON coalesce(pv.res, '') = t.res")
+    return contexts
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_arrays([table.column(f.name).cast(f.type) for f in schema], schema=schema)
