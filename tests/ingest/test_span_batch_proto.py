@@ -6,8 +6,11 @@ crashes on corrupt bytes."""
 from __future__ import annotations
 
 import math
+import os
 import random
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ from analyzer.ingest.otlp.span_batch import (  # noqa: E402
 from analyzer.ingest.registry import plan  # noqa: E402
 from analyzer.ingest.sink import RecordSink  # noqa: E402
 from analyzer.ingest.source import SourceFile, describe  # noqa: E402
-from tests.conftest import FIXTURES, REALDATA  # noqa: E402
+from tests.conftest import FIXTURES, ROOT  # noqa: E402
 from tests.ingest.span_batch_ref import _Capture, deduped_attrs, reference_batch  # noqa: E402
 
 
@@ -275,13 +278,14 @@ def test_double_and_string_rendering_matches_orjson():
     assert got == orjson.dumps({**values, text: text}).decode()
 
 
-def test_corrupt_messages_never_crash(monkeypatch):
-    rng = random.Random(99)
+def corrupt_cases(count: int, seed: int) -> list[bytes]:
+    """Random requests and fixture messages, truncated, bit-flipped or with a byte rewritten."""
+    rng = random.Random(seed)
     seeds = [_random_request(rng).SerializeToString() for _ in range(60)]
     seeds += [data for path, mode in FIXTURE_INPUTS for data, _ in _requests(path, mode)][:40]
     seeds = [s for s in seeds if s]
-    accepted = 0
-    for index in range(3000):
+    cases = []
+    for index in range(count):
         data = bytearray(rng.choice(seeds))
         how = index % 3
         if how == 0:
@@ -292,17 +296,42 @@ def test_corrupt_messages_never_crash(monkeypatch):
         else:
             at = rng.randrange(len(data))
             data[at:at + 1] = struct.pack("B", rng.randrange(256))
-        data = bytes(data)
+        cases.append(bytes(data))
+    return cases
+
+
+def batches_of(cases: list[bytes]):
+    """(case, batch) of each case the scanner and span_batch accept."""
+    for data in cases:
         tables = wire_scan.scan(data)
         if tables is None:
             continue
         try:
-            batch = scanned.span_batch(data, tables, "@0", "fuzz.pb")
+            yield data, scanned.span_batch(data, tables, "@0", "fuzz.pb")
         except (DecodeError, UnicodeDecodeError):
             continue  # a nested value the library rejects: the caller reads it with the library
+
+
+def test_corrupt_messages_never_crash(monkeypatch):
+    accepted = 0
+    for index, (data, batch) in enumerate(batches_of(corrupt_cases(3000, seed=99))):
         accepted += 1
         batch.spans.validate(full=True)
         batch.attrs.validate(full=True)
         if index % 10 == 0:  # accepted bytes are read as the library reads them
             assert_same_batch(_concat([batch]), _library_batch(data, "@0", "fuzz.pb", monkeypatch))
     assert accepted > 100
+
+
+def test_kernels_never_read_past_the_buffer():
+    """The scanner and the kernels run as plain Python over numpy arrays (NUMBA_DISABLE_JIT):
+    an index past the end of any array raises there instead of reading memory."""
+    script = (
+        "from tests.ingest.test_span_batch_proto import batches_of, corrupt_cases\n"
+        "print(sum(1 for _ in batches_of(corrupt_cases(300, seed=5))))\n"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", script], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert int(out.stdout) > 10

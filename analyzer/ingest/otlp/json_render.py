@@ -18,11 +18,11 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from analyzer.ingest.otlp.wire_scan import (
     AT_KEY_A, AT_KEY_B, AT_SCALAR, AT_TYPE, AT_VAL_A, AT_VAL_B, EV_NAME_A, EV_NAME_B, EV_TIME, LK_SPAN_A,
-    LK_SPAN_B, LK_TRACE_A, LK_TRACE_B, V_BOOL, V_INT, V_NONE, V_STRING,
+    LK_SPAN_B, LK_TRACE_A, LK_TRACE_B, V_BOOL, V_INT, V_NONE, V_STRING, load8,
 )
 
 _HEX = np.frombuffer(b"0123456789abcdef", np.uint8).copy()
@@ -45,10 +45,17 @@ _LK_TRACE = np.frombuffer(b'{"trace_id":', np.uint8).copy()
 _LK_SPAN = np.frombuffer(b',"span_id":', np.uint8).copy()
 
 
+def _copy(dst, dst_pos, src, src_pos, count):
+    """dst[dst_pos:dst_pos + count] = src[src_pos:src_pos + count]. Compiled: one memcpy (a
+    slice assignment costs an array view per call); as plain Python (NUMBA_DISABLE_JIT) a range
+    past either end raises."""
+    if min(dst_pos, src_pos, count) < 0 or dst_pos + count > dst.shape[0] or src_pos + count > src.shape[0]:
+        raise IndexError("copy past the end of an array")
+    dst[dst_pos:dst_pos + count] = src[src_pos:src_pos + count]
+
+
 @intrinsic
-def _copy(typingctx, dst, dst_pos, src, src_pos, count):
-    """memcpy(dst + dst_pos, src + src_pos, count) of byte arrays (the callers keep both ranges
-    inside their arrays). A slice assignment costs an array view per call."""
+def _copy_intrinsic(typingctx, dst, dst_pos, src, src_pos, count):
     sig = types.void(dst, types.int64, src, types.int64, types.int64)
 
     def codegen(context, builder, signature, args):
@@ -61,17 +68,9 @@ def _copy(typingctx, dst, dst_pos, src, src_pos, count):
     return sig, codegen
 
 
-@intrinsic
-def _load8(typingctx, src, pos):
-    """src[pos:pos + 8] as one little-endian uint64 (an unaligned load; pos + 8 <= len(src))."""
-    sig = types.uint64(src, types.int64)
-
-    def codegen(context, builder, signature, args):
-        arr = context.make_array(signature.args[0])(context, builder, args[0])
-        word = builder.bitcast(builder.gep(arr.data, [args[1]]), ir.IntType(64).as_pointer())
-        return builder.load(word, align=1)
-
-    return sig, codegen
+@overload(_copy)
+def _copy_compiled(dst, dst_pos, src, src_pos, count):
+    return lambda dst, dst_pos, src, src_pos, count: _copy_intrinsic(dst, dst_pos, src, src_pos, count)
 
 
 _ONES = np.uint64(0x0101010101010101)
@@ -147,7 +146,7 @@ def _put_string(src, a, b, out, pos):
     run = a  # start of the bytes not yet copied (they need no escape)
     i = a
     while i < b:
-        if i + 8 <= b and _plain_word(_load8(src, np.int64(i))):
+        if i + 8 <= b and _plain_word(load8(src, np.int64(i))):
             i += 8
             continue
         c = src[i]
