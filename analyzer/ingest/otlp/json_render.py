@@ -224,13 +224,27 @@ def _put_value(buf, ext, attrs, ext_a, ext_b, row, out, pos):
 
 
 @njit(cache=True, nogil=True)
+def _length(src, a, b):
+    """An upper bound of the length of [a, b) cut to `src` (as `_clamp` cuts it)."""
+    a = np.int64(a)
+    length = np.int64(b) - a
+    if a < 0 or length > src.shape[0]:
+        return np.int64(src.shape[0])
+    return max(length, np.int64(0))
+
+
+@njit(cache=True, nogil=True)
 def _object_bound(buf, ext, attrs, ext_a, ext_b, rows, lo, hi, value_row):
-    """At most how many bytes `_put_object` writes for rows[lo:hi]."""
+    """At most how many bytes `_put_object` writes for rows[lo:hi]: 6 per key or string byte
+    (the widest escape), the other values' text, 28 for quotes, colon, comma and numbers."""
     need = 2
     for k in range(lo, hi):
         row = rows[k]
-        need += _string_bound(buf, attrs[row, AT_KEY_A], attrs[row, AT_KEY_B]) + 2
-        need += _value_bound(buf, ext, attrs, ext_a, ext_b, value_row[row])
+        value = value_row[row]
+        length = _length(buf, attrs[row, AT_KEY_A], attrs[row, AT_KEY_B])
+        if attrs[value, AT_TYPE] == V_STRING:
+            length += _length(buf, attrs[value, AT_VAL_A], attrs[value, AT_VAL_B])
+        need += 6 * length + 28 + _length(ext, ext_a[value], ext_b[value])
     return need
 
 
@@ -470,25 +484,24 @@ def hex_ids(buf, starts, ends, nbytes):
 
 
 @njit(cache=True, nogil=True)
-def string_views(buf, ext, in_ext, starts, ends):
-    """Arrow string-view structs (16 bytes each) of the byte ranges [starts, ends) of `buf`
-    (data buffer 0) or, where in_ext, of `ext` (data buffer 1): the length, then the bytes
-    inline (up to 12) or a 4-byte prefix, the buffer index and the offset."""
+def gather(buf, ext, in_ext, starts, ends):
+    """The byte ranges [starts, ends) of `buf` (or of `ext` where in_ext) end to end, for a
+    pa.string() array: (offsets, data)."""
     count = starts.shape[0]
-    views = np.zeros((count, 16), np.uint8)
-    for row in range(count):
-        index = 1 if in_ext[row] else 0
-        src = ext if index else buf
-        a, b = _clamp(src, starts[row], ends[row])
-        length = b - a
-        for i in range(4):
-            views[row, i] = (length >> (8 * i)) & 0xFF
-        if length <= 12:
-            for i in range(length):
-                views[row, 4 + i] = src[a + i]
+    offsets = np.zeros(count + 1, np.int64)
+    total = 0
+    for i in range(count):
+        a, b = _clamp(ext if in_ext[i] else buf, starts[i], ends[i])
+        total += b - a
+    out = np.empty(total, np.uint8)
+    pos = 0
+    for i in range(count):
+        offsets[i] = pos
+        if in_ext[i]:
+            a, b = _clamp(ext, starts[i], ends[i])
+            pos = _put_bytes(ext, a, b, out, pos)
         else:
-            for i in range(4):
-                views[row, 4 + i] = src[a + i]
-                views[row, 8 + i] = (index >> (8 * i)) & 0xFF
-                views[row, 12 + i] = (a >> (8 * i)) & 0xFF
-    return views
+            a, b = _clamp(buf, starts[i], ends[i])
+            pos = _put_bytes(buf, a, b, out, pos)
+    offsets[count] = pos
+    return offsets, out
