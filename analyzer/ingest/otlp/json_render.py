@@ -81,12 +81,35 @@ _BACKSLASHES = np.uint64(0x5C5C5C5C5C5C5C5C)
 
 
 @njit(cache=True, nogil=True)
-def _plain_word(word):
-    """True when none of the 8 bytes of `word` needs escaping (no byte < 0x20, '"' or '\\')."""
+def _escape_bits(word):
+    """The high bit of each byte of `word` that may need escaping (< 0x20, '"' or '\\'): the
+    lowest set bit marks exactly the first such byte (borrows only run upwards); 0 when none."""
     quotes = word ^ _QUOTES
     backslashes = word ^ _BACKSLASHES
     found = ((word - _BELOW_SPACE) & ~word) | ((quotes - _ONES) & ~quotes) | ((backslashes - _ONES) & ~backslashes)
-    return (found & _HIGHS) == np.uint64(0)
+    return found & _HIGHS
+
+
+def _first_byte(bits):
+    """Index of the byte of the lowest set bit of a nonzero uint64 (compiled: count trailing zeros)."""
+    bits = int(bits)
+    return ((bits & -bits).bit_length() - 1) >> 3
+
+
+@intrinsic
+def _first_byte_intrinsic(typingctx, bits):
+    sig = types.int64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        zeros = builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
+        return builder.lshr(zeros, ir.Constant(ir.IntType(64), 3))
+
+    return sig, codegen
+
+
+@overload(_first_byte)
+def _first_byte_compiled(bits):
+    return lambda bits: _first_byte_intrinsic(bits)
 
 
 @njit(cache=True, nogil=True)
@@ -146,9 +169,12 @@ def _put_string(src, a, b, out, pos):
     run = a  # start of the bytes not yet copied (they need no escape)
     i = a
     while i < b:
-        if i + 8 <= b and _plain_word(load8(src, np.int64(i))):
-            i += 8
-            continue
+        if i + 8 <= b:
+            bits = _escape_bits(load8(src, np.int64(i)))
+            if bits == 0:
+                i += 8
+                continue
+            i += _first_byte(bits)  # the bytes before it need no escape
         c = src[i]
         esc = _ESCAPE[c]
         if esc != 0:
