@@ -31,7 +31,7 @@ Known limits, not detected (the reference would differ; none is valid OTLP/JSON)
 
 from __future__ import annotations
 
-import re
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -49,21 +49,37 @@ from analyzer.ingest.source import GZIP_MAGIC, ZSTD_MAGIC, SourceFile
 _VARIANTS = ("string", "int", "bool", "double", "array", "kvlist", "bytes")
 _VTYPE = {"string": 1, "bool": 2, "int": 3, "double": 4, "array": 5, "kvlist": 6, "bytes": 7}
 
-_KV = [{"key": "JSON", "value": {
-    **{f"{v}Value": "JSON" for v in _VARIANTS}, **{f"{v}_value": "JSON" for v in _VARIANTS}}}]
-_SPAN = {
-    "traceId": "JSON", "spanId": "JSON", "parentSpanId": "JSON", "name": "JSON", "kind": "JSON",
-    "startTimeUnixNano": "JSON", "endTimeUnixNano": "JSON",
-    "status": {"code": "JSON", "message": "JSON"},
-    "attributes": _KV,
-    "events": [{"name": "JSON", "timeUnixNano": "JSON", "attributes": _KV}],
-    "links": [{"traceId": "JSON", "spanId": "JSON", "attributes": _KV}],
-}
-_SCOPE_SPANS = [{"scope": "JSON", "instrumentationLibrary": "JSON", "spans": [_SPAN]}]
-_STRUCTURE = orjson.dumps({
-    "resourceSpans": [{"resource": "JSON", "scopeSpans": _SCOPE_SPANS, "instrumentationLibrarySpans": _SCOPE_SPANS}],
-    "resourceLogs": "JSON",
-}).decode()
+
+
+def _structure(snake_values: bool, old_names: bool) -> str:
+    """The json_transform structure of a request line. Fields that the file's bytes never name
+    (protobuf's snake_case AnyValue fields, the pre-1.0 instrumentationLibrary names) are left
+    out: every struct field costs time on every object."""
+    value = {f"{v}Value": "JSON" for v in _VARIANTS}
+    if snake_values:
+        value.update({f"{v}_value": "JSON" for v in _VARIANTS})
+    kv = [{"key": "JSON", "value": value}]
+    span = {
+        "traceId": "JSON", "spanId": "JSON", "parentSpanId": "JSON", "name": "JSON", "kind": "JSON",
+        "startTimeUnixNano": "JSON", "endTimeUnixNano": "JSON",
+        "status": {"code": "JSON", "message": "JSON"},
+        "attributes": kv,
+        "events": [{"name": "JSON", "timeUnixNano": "JSON", "attributes": kv}],
+        "links": [{"traceId": "JSON", "spanId": "JSON", "attributes": kv}],
+    }
+    scope_spans = [{"scope": "JSON", **({"instrumentationLibrary": "JSON"} if old_names else {}), "spans": [span]}]
+    resource_spans = {"resource": "JSON", "scopeSpans": scope_spans}
+    if old_names:
+        resource_spans["instrumentationLibrarySpans"] = scope_spans
+    return orjson.dumps({"resourceSpans": [resource_spans], "resourceLogs": "JSON"}).decode()
+
+
+def _pick(base: str, variant: str, snake_values: bool) -> str:
+    """SQL of one AnyValue field of the struct `base` (camelCase, else snake_case)."""
+    if snake_values:
+        return f"coalesce({base}.{variant}Value, {base}.{variant}_value)"
+    return f"{base}.{variant}Value"
+
 
 _FALSY = "('{}', '[]', '\"\"', '0', '-0', '0.0', '-0.0', 'false', 'null')"
 
@@ -83,7 +99,7 @@ def span_batch_jsonl(path: Path, fallback_domain: str, start: int = 0, end: int 
             return _empty()
         con = duckdb.connect()
         try:
-            return _batch(con, lines, fallback_domain)
+            return _batch(con, lines, fallback_domain, b'_value"' in data, b'"instrumentationLibrary' in data)
         finally:
             con.close()
     except (_Unsupported, duckdb.Error, ValueError, RecursionError):
@@ -171,6 +187,13 @@ def _fix_json(text: str) -> str:
     return orjson.dumps(orjson.loads(text)).decode()
 
 
+@functools.lru_cache(maxsize=4096)
+def _nest_json(text: str, vtype: int) -> str:
+    """JSON text of an array (5) or kvlist (6) AnyValue, by the reference's own `any_value`."""
+    value = {"arrayValue" if vtype == 5 else "kvlistValue": orjson.loads(text)}
+    return orjson.dumps(json_reader.any_value(value), default=str).decode()
+
+
 def _double_json(value: float) -> str:
     return orjson.dumps(value).decode()
 
@@ -244,28 +267,30 @@ def _check(con: duckdb.DuckDBPyConnection, sql: str, why: str) -> None:
         raise _Unsupported(why)
 
 
-def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str) -> SpanBatch:
+def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str, snake_values: bool,
+           old_names: bool) -> SpanBatch:
     con.execute("SET enable_progress_bar = false")
     con.create_function("fix_json", _fix_json, ["VARCHAR"], "VARCHAR")
     con.create_function("double_json", _double_json, ["DOUBLE"], "VARCHAR")
+    con.create_function("nest_json", _nest_json, ["VARCHAR", "INTEGER"], "VARCHAR")
     con.execute(_MACROS)
     con.register("lines", lines)
     _validate(con)
+    il = "s.instrumentationLibrary" if old_names else "NULL::JSON"
     # One pass from the lines to the spans; whatever the reference would not read as we do (a
     # line that is not a traces request, a resourceSpans / scopeSpans item that is not an
     # object, a scope that is not an object or whose name is not a string) becomes a null span.
     con.execute(f"""
         CREATE TEMP TABLE p AS
-        WITH j AS (SELECT lno, json_transform(line, '{_STRUCTURE}') AS j FROM lines),
+        WITH j AS (SELECT lno, json_transform(line, '{_structure(snake_values, old_names)}') AS j FROM lines),
         r AS (SELECT lno, generate_subscripts(rs, 1) AS ri, unnest(rs) AS r
               FROM (SELECT lno, CASE WHEN (j.resourceSpans IS NULL AND j.resourceLogs IS NULL)
                                        OR (j.resourceLogs IS NOT NULL AND j.resourceLogs::VARCHAR <> '[]')
                                      THEN [NULL] ELSE j.resourceSpans END AS rs FROM j)),
         s AS (SELECT lno, ri, r.resource::VARCHAR AS res, generate_subscripts(ss, 1) AS si, unnest(ss) AS s
               FROM (SELECT *, CASE WHEN r IS NULL THEN [NULL] WHEN len(r.scopeSpans) > 0 THEN r.scopeSpans
-                                   ELSE r.instrumentationLibrarySpans END AS ss FROM r)),
-        s1 AS (SELECT *, CASE WHEN truthy(s.scope) THEN s.scope WHEN truthy(s.instrumentationLibrary)
-                              THEN s.instrumentationLibrary END AS so FROM s),
+                                   ELSE {"r.instrumentationLibrarySpans" if old_names else "NULL"} END AS ss FROM r)),
+        s1 AS (SELECT *, CASE WHEN truthy(s.scope) THEN s.scope WHEN truthy({il}) THEN {il} END AS so FROM s),
         s2 AS (SELECT lno, ri, si, res, s, so IS NOT NULL AND NOT starts_with(so::VARCHAR, '{{') AS bad,
                    json_extract(so, '$.name') AS nm FROM s1),
         s3 AS (SELECT lno, ri, si, res, jstr(nm) AS scope,
@@ -313,54 +338,45 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
     _check(con, "SELECT (SELECT count(*) FROM ev WHERE e IS NULL) + (SELECT count(*) FROM lk WHERE l IS NULL)"
                 " + (SELECT count(*) FROM kv WHERE kv IS NULL OR kv.key IS NULL OR NOT is_jstr(kv.key))",
            "an event, link or attribute that is not an object")
-    present = " + ".join(f"(kv.value.{v}Value IS NOT NULL)::INTEGER + (kv.value.{v}_value IS NOT NULL)::INTEGER"
-                         for v in _VARIANTS)
-    picked = ", ".join(f"coalesce(kv.value.{v}Value, kv.value.{v}_value) AS {v}_j" for v in _VARIANTS)
+    fields = [f"kv.value.{v}Value" for v in _VARIANTS] + ([f"kv.value.{v}_value" for v in _VARIANTS] if snake_values else [])
+    present = " + ".join(f"({f} IS NOT NULL)::INTEGER" for f in fields)
+    picked = ", ".join(f"{_pick('kv.value', v, snake_values)} AS {v}_j" for v in _VARIANTS)
     vtype = "CASE " + " ".join(f"WHEN {v}_j IS NOT NULL THEN {_VTYPE[v]}" for v in _VARIANTS) + " ELSE 0 END"
     con.execute(f"""
-        CREATE TEMP TABLE kvv AS
-        SELECT owner, span, sub, ai, kv.key AS kj, {present} AS nvar, {picked}, {vtype} AS vtype FROM kv
-    """)
-    con.execute("""
-        CREATE TEMP TABLE kvt AS
-        SELECT owner, span, sub, ai, kj, vtype,
-            CASE vtype WHEN 1 THEN jstr(string_j) WHEN 7 THEN jstr(bytes_j) END AS str,
-            CASE vtype WHEN 3 THEN int_num(int_j) WHEN 2 THEN (bool_j::VARCHAR = 'true')::BIGINT END AS int,
-            CASE vtype WHEN 4 THEN dbl_num(double_j) END AS num,
-            CASE vtype WHEN 5 THEN array_j::VARCHAR WHEN 6 THEN kvlist_j::VARCHAR END AS nest,
-            CASE vtype WHEN 1 THEN sjson(string_j) WHEN 7 THEN sjson(bytes_j) END AS sj,
-            nvar > 1 OR (vtype = 1 AND NOT is_jstr(string_j)) OR (vtype = 7 AND NOT is_jstr(bytes_j))
-              OR (vtype = 3 AND int_num(int_j) IS NULL) OR (vtype = 2 AND bool_j::VARCHAR NOT IN ('true', 'false'))
-              OR (vtype = 4 AND dbl_num(double_j) IS NULL) AS bad
-        FROM kvv
-    """)
-    _check(con, "SELECT count(*) FROM kvt WHERE bad", "an attribute value of an unexpected type")
-    nested = con.execute("SELECT DISTINCT vtype, nest FROM kvt WHERE vtype IN (5, 6)").fetchall()
-    try:
-        nest_json = [
-            orjson.dumps(json_reader.any_value({"arrayValue" if vt == 5 else "kvlistValue": orjson.loads(text)}),
-                         default=str).decode()
-            for vt, text in nested
-        ]
-    except (TypeError, KeyError, AttributeError) as exc:  # the reference fails on this value too
-        raise _Unsupported(f"an array or kvlist value the reference cannot read: {exc}") from exc
-    con.register("nestmap", pa.table({
-        "vtype": pa.array([vt for vt, _ in nested], pa.int32()),
-        "nest": pa.array([text for _, text in nested], pa.string()),
-        "js": pa.array(nest_json, pa.string()),
-    }))
-    con.execute("""
         CREATE TEMP TABLE kvf AS
-        SELECT k.owner, k.span, k.sub, k.ai, sjson(k.kj) AS kjson, jstr(k.kj) AS key, k.vtype, k.str, k.int, k.num,
-            n.js AS json,
-            CASE k.vtype WHEN 1 THEN k.sj WHEN 7 THEN k.sj WHEN 3 THEN k.int::VARCHAR
-                WHEN 2 THEN CASE WHEN k.int = 1 THEN 'true' ELSE 'false' END
-                WHEN 4 THEN dbl_json(k.num) WHEN 5 THEN n.js WHEN 6 THEN n.js ELSE 'null' END AS vjson
-        FROM kvt k LEFT JOIN nestmap n ON k.vtype IN (5, 6) AND n.vtype = k.vtype AND n.nest = k.nest;
+        WITH kvv AS (SELECT owner, span, sub, ai, kv.key AS kj, {present} AS nvar, {picked}, {vtype} AS vtype FROM kv),
+        kvt AS (
+            SELECT owner, span, sub, ai, kj, vtype, nvar, string_j, bytes_j, bool_j, int_j, double_j,
+                CASE vtype WHEN 1 THEN jstr(string_j) WHEN 7 THEN jstr(bytes_j) END AS str,
+                CASE vtype WHEN 3 THEN int_num(int_j) WHEN 2 THEN (bool_j::VARCHAR = 'true')::BIGINT END AS int,
+                CASE vtype WHEN 4 THEN dbl_num(double_j) END AS num,
+                CASE vtype WHEN 5 THEN nest_json(array_j::VARCHAR, 5) WHEN 6 THEN nest_json(kvlist_j::VARCHAR, 6) END AS json
+            FROM kvv),
+        kvj AS (
+            SELECT *, sjson(kj) AS kjson,
+                CASE vtype WHEN 1 THEN sjson(string_j) WHEN 7 THEN sjson(bytes_j) WHEN 3 THEN int::VARCHAR
+                    WHEN 2 THEN bool_j::VARCHAR WHEN 4 THEN dbl_json(num) WHEN 5 THEN json WHEN 6 THEN json
+                    ELSE 'null' END AS vjson
+            FROM kvt)
+        SELECT owner, span, sub, ai, jstr(kj) AS key, vtype, str, int, num, json, kjson, vjson,
+            nvar > 1 OR (vtype = 1 AND NOT is_jstr(string_j)) OR (vtype = 7 AND NOT is_jstr(bytes_j))
+              OR (vtype = 3 AND int IS NULL) OR (vtype = 2 AND bool_j::VARCHAR NOT IN ('true', 'false'))
+              OR (vtype = 4 AND num IS NULL) AS bad
+        FROM kvj
+    """)
+    _check(con, "SELECT count(*) FROM kvf WHERE bad", "an attribute value of an unexpected type")
+    # attribute dicts: the pairs of a list in order; a list with a repeated key (found by hash:
+    # a collision only costs the exact path) keeps the first place and the last value of a key
+    con.execute("""
+        CREATE TEMP TABLE dups AS
+            SELECT DISTINCT owner, span, sub FROM kvf GROUP BY owner, span, sub, hash(kjson) HAVING count(*) > 1;
         CREATE TEMP TABLE dj AS
-        SELECT owner, span, sub, '{' || string_agg(kjson || ':' || vjson, ',' ORDER BY first_ai) || '}' AS dj
+        SELECT owner, span, sub, '{' || string_agg(kjson || ':' || vjson, ',' ORDER BY ai) || '}' AS dj
+        FROM kvf ANTI JOIN dups USING (owner, span, sub) GROUP BY owner, span, sub
+        UNION ALL
+        SELECT owner, span, sub, '{' || string_agg(kjson || ':' || vjson, ',' ORDER BY first_ai) || '}'
         FROM (SELECT owner, span, sub, kjson, min(ai) AS first_ai, arg_max(vjson, ai) AS vjson
-              FROM kvf GROUP BY owner, span, sub, kjson)
+              FROM kvf SEMI JOIN dups USING (owner, span, sub) GROUP BY owner, span, sub, kjson)
         GROUP BY owner, span, sub;
     """)
     lt_norm, _, lt_weird = _id_sql("lt", 16)
@@ -368,7 +384,8 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
     con.execute(f"""
         CREATE TEMP TABLE evj AS
         SELECT ev.span, '[' || string_agg('{{"name":' || coalesce(sjson(e.name), 'null') || ',"ts":'
-                || coalesce(ns_num(e.timeUnixNano)::VARCHAR, 'null') || ',"attrs":' || coalesce(d.dj, '{{}}') || '}}',
+                || coalesce(ns_num(e.timeUnixNano)::VARCHAR, 'null') || ',"attrs":'
+                || coalesce(d.dj, '{{}}') || '}}',
                 ',' ORDER BY ei) || ']' AS events_json,
             bool_or((e.name IS NOT NULL AND NOT is_jstr(e.name)) OR ns_bad(e.timeUnixNano)) AS bad
         FROM ev LEFT JOIN dj d ON d.owner = 1 AND d.span = ev.span AND d.sub = ev.ei
@@ -376,9 +393,10 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
         CREATE TEMP TABLE lkj AS
         SELECT span, '[' || string_agg('{{"trace_id":' || coalesce(to_json({lt_norm})::VARCHAR, 'null')
                 || ',"span_id":' || coalesce(to_json({ls_norm})::VARCHAR, 'null')
-                || ',"attrs":' || coalesce(dj, '{{}}') || '}}', ',' ORDER BY li) || ']' AS links_json,
+                || ',"attrs":' || coalesce(attrs, '{{}}') || '}}', ',' ORDER BY li) || ']' AS links_json,
             bool_or(id_text_bad(tj) OR id_text_bad(sj) OR {lt_weird} OR {ls_weird}) AS bad
-        FROM (SELECT lk.span, lk.li, l.traceId AS tj, l.spanId AS sj, jstr(l.traceId) AS lt, jstr(l.spanId) AS ls, d.dj
+        FROM (SELECT lk.span, lk.li, l.traceId AS tj, l.spanId AS sj, jstr(l.traceId) AS lt, jstr(l.spanId) AS ls,
+                  d.dj AS attrs
               FROM lk LEFT JOIN dj d ON d.owner = 2 AND d.span = lk.span AND d.sub = lk.li)
         GROUP BY span;
     """)
