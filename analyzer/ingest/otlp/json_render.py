@@ -324,18 +324,34 @@ def dedupe(buf, attrs, rows, bounds, skip, value_row):
         size *= 2
     slot_row = np.zeros(size, np.int64)
     slot_stamp = np.zeros(size, np.int64)
+    lengths = np.zeros(16, np.int64)
+    heads = np.zeros(16, np.uint64)
+    tails = np.zeros(16, np.uint64)
     repeats = 0
     for g in range(groups):
         lo = bounds[g]
         hi = bounds[g + 1]
         if hi - lo < 2:
             continue
-        if hi - lo <= 16:
+        if hi - lo <= 16:  # few keys: compare every pair, by length and first / last 8 bytes first
+            for j in range(lo, hi):
+                a, b = _clamp(buf, attrs[rows[j], AT_KEY_A], attrs[rows[j], AT_KEY_B])
+                lengths[j - lo] = b - a
+                if b - a >= 8:
+                    heads[j - lo] = load8(buf, a)
+                    tails[j - lo] = load8(buf, b - 8)
+                else:
+                    word = np.uint64(0)
+                    for i in range(a, b):
+                        word = (word << np.uint64(8)) | np.uint64(buf[i])
+                    heads[j - lo] = word
+                    tails[j - lo] = 0
             for j in range(lo + 1, hi):
                 rj = rows[j]
                 for i in range(lo, j):
                     ri = rows[i]
-                    if not skip[ri] and _same_key(buf, attrs, ri, rj):
+                    if (lengths[i - lo] == lengths[j - lo] and heads[i - lo] == heads[j - lo]
+                            and tails[i - lo] == tails[j - lo] and not skip[ri] and _same_key(buf, attrs, ri, rj)):
                         skip[rj] = True
                         value_row[ri] = rj
                         repeats += 1

@@ -182,10 +182,10 @@ def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain:
     attrs_json = _strings(*jr.render_attrs(*common, span_rows, span_groups, skip, value_row, room))
     events_json = _strings(*jr.render_events(
         *common, event_rows, event_groups, skip, value_row, tables.events,
-        _span_bounds(tables.events[:, ws.EV_SPAN], count), room // 4 + 64 * len(tables.events)))
+        _span_bounds(tables.events[:, ws.EV_SPAN], count), 128 * len(tables.events) + 4096))
     links_json = _strings(*jr.render_links(
         *common, link_rows, link_groups, skip, value_row, tables.links,
-        _span_bounds(tables.links[:, ws.LK_SPAN], count), 128 * len(tables.links)))
+        _span_bounds(tables.links[:, ws.LK_SPAN], count), 128 * len(tables.links) + 4096))
 
     ids, bad = [], []
     for col_a, col_b, nbytes in ((ws.SP_TRACE_A, ws.SP_TRACE_B, 16), (ws.SP_SPAN_A, ws.SP_SPAN_B, 8),
