@@ -210,7 +210,7 @@ def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain:
         attrs_json, events_json, links_json,
     ]
     return SpanBatch(pa.Table.from_arrays(columns, schema=SPAN_SCHEMA),
-                     _long_attrs(buf, ext, attrs[span_rows], ext_a[span_rows], ext_b[span_rows]), resources)
+                     _long_attrs(buf, ext, *(_take_rows(a, span_rows) for a in (attrs, ext_a, ext_b))), resources)
 
 
 def _resource_index(data: bytes, t: ws.Tables, kind: np.ndarray, res_of_span: np.ndarray,
@@ -254,6 +254,13 @@ def _owner_rows(attrs: np.ndarray, kind: np.ndarray, owner_kind: int, count: int
         order = np.argsort(owners, kind="stable")
         rows, owners = rows[order], owners[order]
     return rows.astype(np.int64), np.searchsorted(owners, np.arange(count + 1, dtype=np.uint64)).astype(np.int64)
+
+
+def _take_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """array[rows], as a view when the rows are one run (the common case: no copy)."""
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return array[rows[0]:rows[-1] + 1]
+    return array[rows]
 
 
 def _span_bounds(span_of_row: np.ndarray, count: int) -> np.ndarray:
