@@ -1,8 +1,8 @@
 -- Write the finishing passes' results into record_store once (session, step, aligned times),
 -- so the `records` view is a projection. Run by Store.finalize after sessions.sql, clock
 -- alignment and steps.sql; every finalize (a new ingest into an existing store) redoes it.
--- The table is rebuilt in its own row order: the narrow results, one row per record_store row
--- in rowid order, are put beside it with a positional join (no hash join of the wide rows).
+-- The narrow results, one row per record_store row by rowid, are written into that row's four
+-- resolved columns (Store._write_resolved: an UPDATE, no rewrite of the wide rows).
 CREATE OR REPLACE TEMP TABLE _resolved AS
 SELECT rs.rowid AS rid,
        s.session_id,

@@ -102,6 +102,9 @@ def _genai_messages(value: Any) -> list[dict[str, Any]] | None:
             if not isinstance(part, dict):
                 continue
             kind = part.get("type")
+            if kind == "text" and "content" in part:  # the common part, first
+                texts.append(json_text(part["content"]))
+                continue
             if is_reasoning(kind):
                 continue
             if kind == "tool_call":
