@@ -19,6 +19,7 @@ from google.protobuf.message import DecodeError  # noqa: E402
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
 
 from analyzer.ingest import parallel  # noqa: E402
+from analyzer.ingest.otlp.span_batch import Pending
 from analyzer.ingest.otlp import proto_reader, scanned, wire_scan  # noqa: E402
 from analyzer.ingest.registry import plan  # noqa: E402
 from analyzer.ingest.sink import RecordSink  # noqa: E402
@@ -78,12 +79,13 @@ def test_scanner_and_library_give_identical_records_and_problems(monkeypatch, tm
     (tmp_path / "flipped.pb").write_bytes(bytes(flipped))
     paths = [path for path, _, _ in inputs] + [tmp_path / "cut.pb", tmp_path / "flipped.pb"]
     accepted = []
-    real_emit = scanned.emit_request
-    monkeypatch.setattr(scanned, "emit_request", lambda *a: accepted.append(real_emit(*a)) or accepted[-1])
+    real_batch = proto_reader._scanned_batch
+    monkeypatch.setattr(proto_reader, "_scanned_batch",
+                        lambda *a: accepted.append(real_batch(*a)) or accepted[-1])
     reference = _store_contents(paths, None, monkeypatch)
     assert not accepted  # the library path never called the scanner
     with_scanner = _store_contents(paths, 0, monkeypatch)
-    assert sum(accepted) >= 20  # most messages really went through the scanner
+    assert sum(batch is not None for batch in accepted) >= 20  # most messages went through the scanner
     assert with_scanner[2] == reference[2] > 100
     assert with_scanner[1] == reference[1] and any("cut.pb" in row[0] for row in reference[1])
     assert with_scanner[0] == reference[0]
@@ -94,8 +96,12 @@ def _rows(data: bytes, use_scanner: bool) -> tuple[list, list] | None:
     tables = []
     sink = RecordSink(src, "otlp", "otlp-proto", tables.append)
     if use_scanner:
-        if not scanned.emit_request(data, sink, "@0"):
+        batch = proto_reader._scanned_batch(data, "@0", src.path.name)
+        if batch is None:
             return None
+        pending = Pending(sink)
+        pending.add(batch)
+        pending.flush()
     else:
         proto_reader._parse_message(data, "traces", sink, 0, "@0")
     sink.flush()

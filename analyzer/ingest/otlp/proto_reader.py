@@ -15,11 +15,10 @@ from analyzer.ingest.source import MAX_DOCUMENT_BYTES, SourceFile
 
 MAX_MESSAGE_BYTES = 512 << 20
 # Trace inputs (a file, or the part of one a worker reads) at least this large are read with
-# the compiled scanner (`scanned`); smaller ones never import numba. None: never (tests set
-# it). Off for now: while every span still goes through `emit_span` as Python objects, the
-# scanner's gather costs what the library's decode does (0.31 s vs 0.30 s CPU per 40k rich
-# spans) plus numba's import; it pays once normalization reads its tables directly.
-SCAN_MIN_BYTES: int | None = None
+# the compiled scanner into columnar batches (`scanned`, `span_batch`, `normalize.columnar`);
+# smaller ones take the protobuf library and `emit_span`, and never import numba (its import
+# and cached-JIT load cost ~0.4 s, what the library path spends on ~20k spans). None: never.
+SCAN_MIN_BYTES: int | None = 4 << 20
 
 
 def _scanner():
@@ -199,9 +198,10 @@ def _scanned_batch(data: bytes, pos_prefix: str, fallback_domain: str):
     """The SpanBatch of one request read by the compiled scanner, or None when the scanner
     leaves it to the protobuf library (corrupt or unusual encoding, a nested value it rejects)."""
     scanned = _scanner()
-    tables = scanned.ws.scan(data)
-    if tables is None:
-        return None
+    ws = scanned.ws
+    tables = ws.scan(data)
+    if tables is None or (tables.spans[:, [ws.SP_START, ws.SP_END]] >= 1 << 63).any():
+        return None  # (a time past 2262 does not fit the int64 column: the library path flags it)
     try:
         return scanned.span_batch(data, tables, pos_prefix, fallback_domain)
     except (UnicodeDecodeError, DecodeError):
