@@ -26,58 +26,100 @@ MEMORY_TARGET_MB = 2048
 SMALL_FILE_TARGET_MS = 1.0  # fixed CPU cost per small file
 
 
-def _template_request():
-    """One request of SPANS_PER_REQUEST spans: agent runs of chat → execute_tool → chat."""
+TEMPLATES = 24  # distinct requests cycled through: message texts repeat only every 24,000 spans
+WORDS = ("order", "refund", "parcel", "invoice", "delivery", "address", "warehouse", "carrier", "status",
+         "payment", "return", "label", "customs", "delay", "tracking", "discount", "account", "subscription")
+
+
+def _template_request(variant: int):
+    """One request of SPANS_PER_REQUEST spans as the OTel SDK writes a GenAI agent's traffic:
+    conversations of invoke_agent → chat → execute_tool → chat, with the SDK's resource, ~15
+    attributes a span, message histories that grow through the conversation, a double, an
+    array, and texts that differ from conversation to conversation."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     request = ExportTraceServiceRequest()
     resource_spans = request.resource_spans.add()
-    for key, value in (("service.name", "bench-agent"), ("host.name", "bench-host"), ("telemetry.sdk.language", "python")):
-        resource_spans.resource.attributes.add(key=key).value.string_value = value
+    for key, value in (("service.name", "bench-agent"), ("service.version", "1.4.2"), ("host.name", "bench-host"),
+                       ("telemetry.sdk.language", "python"), ("telemetry.sdk.name", "opentelemetry"),
+                       ("telemetry.sdk.version", "1.38.0"), ("process.pid", 4242)):
+        put_attr(resource_spans.resource.attributes, key, value)
     scope = resource_spans.scope_spans.add()
-    scope.scope.name = "pydantic-ai"
-    rng = random.Random(7)
+    scope.scope.name = "opentelemetry.instrumentation.genai"
+    scope.scope.version = "0.5b0"
+    rng = random.Random(7 + variant)
+    system = "You are the support agent of an online shop. Answer from tool results only; never guess."
     for index in range(SPANS_PER_REQUEST):
         span = scope.spans.add()
         role = index % 4
+        conversation = f"conv-{variant}-{index // 4}"
+        order = f"A-{rng.randint(1000, 99999)}" if role == 0 else order
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 70)))
+        question = f"Where is my order {order}? It is about the {words}."
+        call_id = f"call_{variant}_{index // 4}"
+        result = {"order_id": order, "status": rng.choice(["shipped", "packed", "delayed"]),
+                  "carrier": rng.choice(["DHL", "UPS", "GLS"]), "eta_days": rng.randint(1, 9),
+                  "items": [{"sku": f"SKU-{rng.randint(1, 9999)}", "qty": rng.randint(1, 3)} for _ in range(3)]}
         span.kind = 3 if role in (1, 3) else 1
         span.status.code = 1 if rng.random() > 0.05 else 2
         attrs = span.attributes
-
-        def put(key, value):
-            kv = attrs.add(key=key)
-            if isinstance(value, int):
-                kv.value.int_value = value
-            else:
-                kv.value.string_value = value
-
-        put("gen_ai.conversation.id", f"conv-{index // 4}")
-        put("gen_ai.agent.name", "support")
+        put_attr(attrs, "gen_ai.conversation.id", conversation)
+        put_attr(attrs, "gen_ai.agent.name", "support")
         if role == 0:
             span.name = "invoke_agent support"
-            put("gen_ai.operation.name", "invoke_agent")
-            put("final_result", "Your order A-1001 ships tomorrow with DHL.")
+            put_attr(attrs, "gen_ai.operation.name", "invoke_agent")
+            put_attr(attrs, "gen_ai.agent.id", f"agent-{variant}")
+            put_attr(attrs, "gen_ai.input.messages", json.dumps([{"role": "user", "parts": [{"type": "text", "content": question}]}]))
+            put_attr(attrs, "final_result", f"Your order {order} is {result['status']} with {result['carrier']}.")
         elif role in (1, 3):
             span.name = "chat gpt-4o"
-            put("gen_ai.operation.name", "chat")
-            put("gen_ai.provider.name", "openai")
-            put("gen_ai.request.model", "gpt-4o")
-            put("gen_ai.input.messages", json.dumps([
-                {"role": "user", "parts": [{"type": "text", "content": "Where is my order A-1001? " * 4}]}]))
-            put("gen_ai.output.messages", json.dumps([
-                {"role": "assistant", "parts": [{"type": "tool_call", "id": f"call_{index}", "name": "get_order",
-                                                 "arguments": {"order_id": "A-1001"}}], "finish_reason": "tool_call"}]))
-            put("gen_ai.usage.input_tokens", rng.randint(100, 4000))
-            put("gen_ai.usage.output_tokens", rng.randint(10, 400))
-            put("gen_ai.usage.cache_read.input_tokens", rng.randint(0, 2000))
+            history = [{"role": "system", "parts": [{"type": "text", "content": system}]},
+                       {"role": "user", "parts": [{"type": "text", "content": question}]}]
+            if role == 1:
+                output = [{"role": "assistant", "parts": [{"type": "tool_call", "id": call_id, "name": "get_order",
+                                                           "arguments": {"order_id": order}}],
+                           "finish_reason": "tool_call"}]
+            else:
+                history += [{"role": "assistant", "parts": [{"type": "tool_call", "id": call_id, "name": "get_order",
+                                                             "arguments": {"order_id": order}}]},
+                            {"role": "tool", "parts": [{"type": "tool_call_response", "id": call_id, "response": result}]}]
+                output = [{"role": "assistant", "parts": [{"type": "text", "content":
+                           f"Your order {order} is {result['status']} with {result['carrier']}, about "
+                           f"{result['eta_days']} days. {words}."}], "finish_reason": "stop"}]
+            for key, value in (("gen_ai.operation.name", "chat"), ("gen_ai.provider.name", "openai"),
+                               ("gen_ai.request.model", "gpt-4o"), ("gen_ai.response.model", "gpt-4o-2024-08-06"),
+                               ("gen_ai.response.id", f"chatcmpl-{variant}-{index}"),
+                               ("gen_ai.request.temperature", 0.2), ("gen_ai.request.max_tokens", 1024),
+                               ("gen_ai.response.finish_reasons", [output[0]["finish_reason"]]),
+                               ("gen_ai.input.messages", json.dumps(history)), ("gen_ai.output.messages", json.dumps(output)),
+                               ("gen_ai.usage.input_tokens", rng.randint(100, 4000)),
+                               ("gen_ai.usage.output_tokens", rng.randint(10, 400)),
+                               ("gen_ai.usage.cache_read.input_tokens", rng.randint(0, 2000))):
+                put_attr(attrs, key, value)
         else:
             span.name = "execute_tool get_order"
-            put("gen_ai.operation.name", "execute_tool")
-            put("gen_ai.tool.name", "get_order")
-            put("gen_ai.tool.call.id", f"call_{index - 1}")
-            put("gen_ai.tool.call.arguments", '{"order_id": "A-1001"}')
-            put("gen_ai.tool.call.result", '{"order_id": "A-1001", "status": "shipped", "carrier": "DHL"}')
+            for key, value in (("gen_ai.operation.name", "execute_tool"), ("gen_ai.tool.name", "get_order"),
+                               ("gen_ai.tool.type", "function"), ("gen_ai.tool.call.id", call_id),
+                               ("gen_ai.tool.call.arguments", json.dumps({"order_id": order})),
+                               ("gen_ai.tool.call.result", json.dumps(result))):
+                put_attr(attrs, key, value)
     return request
+
+
+def put_attr(attrs, key, value) -> None:
+    """One KeyValue as the SDK encodes a Python attribute value."""
+    kv = attrs.add(key=key)
+    if isinstance(value, bool):
+        kv.value.bool_value = value
+    elif isinstance(value, int):
+        kv.value.int_value = value
+    elif isinstance(value, float):
+        kv.value.double_value = value
+    elif isinstance(value, list):
+        for item in value:
+            kv.value.array_value.values.add().string_value = item
+    else:
+        kv.value.string_value = value
 
 
 def generate(spans: int, folder: Path) -> tuple[Path, Path]:
@@ -85,13 +127,14 @@ def generate(spans: int, folder: Path) -> tuple[Path, Path]:
     import orjson
     from google.protobuf.json_format import MessageToDict
 
-    template = _template_request()
-    template_json = MessageToDict(template)
-    json_spans = template_json["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    templates = [_template_request(variant) for variant in range(TEMPLATES)]
+    templates_json = [MessageToDict(template) for template in templates]
     proto_path, json_path = folder / "spans.pb", folder / "spans.jsonl"
     base_ns = 1_790_000_000_000_000_000
     with open(proto_path, "wb") as proto_out, open(json_path, "wb") as json_out:
         for batch in range(spans // SPANS_PER_REQUEST):
+            template, template_json = templates[batch % TEMPLATES], templates_json[batch % TEMPLATES]
+            json_spans = template_json["resourceSpans"][0]["scopeSpans"][0]["spans"]
             proto_spans = template.resource_spans[0].scope_spans[0].spans
             for index, (span, json_span) in enumerate(zip(proto_spans, json_spans)):
                 serial = batch * SPANS_PER_REQUEST + index
@@ -159,9 +202,9 @@ print(spans, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).r
     "stages": """
 import sys, time
 from pathlib import Path
-from analyzer.ingest import parallel
+from analyzer.ingest import parallel, sink
+from analyzer.ingest.normalize import columnar
 from analyzer.ingest.otlp import json_reader, proto_reader
-from analyzer.ingest.sink import RecordSink
 from analyzer.store.db import Store
 from analyzer.ingest.runner import ingest
 parallel.PARALLEL_MIN_BYTES = 1 << 62  # one process, so every stage is timed here
@@ -179,8 +222,10 @@ def timed(stage, function):
             if nested:
                 nested[-1] += elapsed
     return wrapper
-for module in (json_reader, proto_reader):
+for module in (json_reader, proto_reader):  # the row path: one emit_span per span
     module.emit_span = timed("normalize", module.emit_span)
+columnar.normalize_batch = timed("normalize", columnar.normalize_batch)  # the columnar path
+sink.RecordSink.add_columns = timed("rows->arrow", sink.RecordSink.add_columns)
 import analyzer.ingest.runner as runner
 runner.rows_table = timed("rows->arrow", runner.rows_table)
 Store.load = timed("store", Store.load)
