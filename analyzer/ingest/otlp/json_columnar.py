@@ -223,19 +223,20 @@ CREATE MACRO id_text_bad(x) AS x IS NOT NULL AND NOT is_jstr(x);
 """.replace("{falsy}", _FALSY)
 
 
-def _id_sql(text: str, nbytes: int) -> tuple[str, str, str]:
-    """SQL of (normalized hex, ok, weird) for the id text `text` (`records.normalize_id`)."""
+def _id_sql(text: str, nbytes: int) -> tuple[str, str, str, str]:
+    """SQL of (form, normalized hex, ok, weird) for the id text `text` (`records.normalize_id`);
+    the last three read the form as the column `{text}_form` (0 none, 1 hex, 2 base64, 3 neither)."""
     b64 = "[A-Za-z0-9+/]{22}==" if nbytes == 16 else "[A-Za-z0-9+/]{11}="
-    is_hex = f"(length({text}) = {2 * nbytes} AND regexp_full_match({text}, '[0-9a-fA-F]+'))"
-    is_b64 = f"regexp_full_match({text}, '{b64}')"
-    norm = (f"CASE WHEN {text} IS NULL OR {text} = '' THEN NULL "
-            f"WHEN {is_hex} THEN CASE WHEN regexp_full_match({text}, '0+') THEN NULL ELSE lower({text}) END "
-            f"WHEN {is_b64} THEN nullif(lower(hex(from_base64({text}))), '{'0' * 2 * nbytes}') "
-            f"ELSE lower({text}) END")
-    ok = f"({text} IS NULL OR {text} = '' OR {is_hex} OR {is_b64})"
+    zeros = "0" * 2 * nbytes
+    form = (f"CASE WHEN {text} IS NULL OR {text} = '' THEN 0 "
+            f"WHEN regexp_full_match({text}, '[0-9a-fA-F]{{{2 * nbytes}}}') THEN 1 "
+            f"WHEN regexp_full_match({text}, '{b64}') THEN 2 ELSE 3 END")
+    f = f"{text}_form"
+    norm = (f"CASE {f} WHEN 0 THEN NULL WHEN 1 THEN nullif(lower({text}), '{zeros}') "
+            f"WHEN 2 THEN nullif(lower(hex(from_base64({text}))), '{zeros}') ELSE lower({text}) END")
     # a wrong-length id is kept lowercased: only printable ASCII lowercases alike in SQL and Python
-    weird = f"(NOT {ok} AND NOT regexp_full_match({text}, '[!-~]+'))"
-    return norm, ok, weird
+    weird = f"({f} = 3 AND NOT regexp_full_match({text}, '[!-~]+'))"
+    return form, norm, f"({f} < 3)", weird
 
 
 def _names_sql(x: str, names: dict[str, int]) -> str:
@@ -248,10 +249,10 @@ def _names_sql(x: str, names: dict[str, int]) -> str:
 
 
 def _validate(con: duckdb.DuckDBPyConnection) -> None:
-    """Every line is JSON as orjson reads it: DuckDB's parser also accepts trailing commas,
+    """Every line is JSON as orjson reads it. DuckDB's parser also accepts trailing commas,
     NaN / Infinity literals and numbers beyond double range, so lines where those may appear
     (patterns that start with a literal: fast) are checked with orjson."""
-    _check(con, "SELECT count(*) FILTER (WHERE NOT json_valid(line)) FROM lines", "malformed JSON")
+    # (malformed JSON makes json_transform fail: the caller returns None)
     suspects = con.execute(r"""
         SELECT line FROM lines
         WHERE regexp_matches(line, ',\s*[\]}]|,\s*[-+]?(?i:nan|inf)') OR regexp_matches(line, ':\s*[-+]?(?i:nan|inf)')
@@ -302,9 +303,9 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
     con.execute("CREATE TEMP VIEW pv AS SELECT rowid::INTEGER AS row, * FROM p")
     _check(con, "SELECT count(*) FROM p WHERE p IS NULL", "not a traces request, or an item that is not an object")
 
-    t_norm, t_ok, t_weird = _id_sql("tt", 16)
-    s_norm, s_ok, s_weird = _id_sql("st", 8)
-    q_norm, q_ok, q_weird = _id_sql("qt", 8)
+    t_form, t_norm, t_ok, t_weird = _id_sql("tt", 16)
+    s_form, s_norm, s_ok, s_weird = _id_sql("st", 8)
+    q_form, q_norm, q_ok, q_weird = _id_sql("qt", 8)
     kind = _names_sql("p.kind", SPAN_KIND_NAMES)
     code = _names_sql("p.status.code", STATUS_CODE_NAMES)
     con.execute(f"""
@@ -322,7 +323,8 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
               OR ns_bad(p.startTimeUnixNano) OR ns_bad(p.endTimeUnixNano)
               OR (p.status.message IS NOT NULL AND NOT is_jstr(p.status.message) AND p.status.message::VARCHAR NOT IN {_FALSY})
               AS bad
-        FROM (SELECT *, jstr(p.traceId) AS tt, jstr(p.spanId) AS st, jstr(p.parentSpanId) AS qt FROM pv)
+        FROM (SELECT *, {t_form} AS tt_form, {s_form} AS st_form, {q_form} AS qt_form
+              FROM (SELECT *, jstr(p.traceId) AS tt, jstr(p.spanId) AS st, jstr(p.parentSpanId) AS qt FROM pv))
     """)
     _check(con, "SELECT count(*) FROM sp WHERE bad OR span_kind IS NULL OR span_kind NOT BETWEEN -128 AND 127 "
                 "OR status_code IS NULL OR status_code NOT BETWEEN -128 AND 127", "a span field of an unexpected type")
@@ -379,8 +381,8 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
               FROM kvf SEMI JOIN dups USING (owner, span, sub) GROUP BY owner, span, sub, kjson)
         GROUP BY owner, span, sub;
     """)
-    lt_norm, _, lt_weird = _id_sql("lt", 16)
-    ls_norm, _, ls_weird = _id_sql("ls", 8)
+    lt_form, lt_norm, _, lt_weird = _id_sql("lt", 16)
+    ls_form, ls_norm, _, ls_weird = _id_sql("ls", 8)
     con.execute(f"""
         CREATE TEMP TABLE evj AS
         SELECT ev.span, '[' || string_agg('{{"name":' || coalesce(sjson(e.name), 'null') || ',"ts":'
@@ -395,9 +397,10 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
                 || ',"span_id":' || coalesce(to_json({ls_norm})::VARCHAR, 'null')
                 || ',"attrs":' || coalesce(attrs, '{{}}') || '}}', ',' ORDER BY li) || ']' AS links_json,
             bool_or(id_text_bad(tj) OR id_text_bad(sj) OR {lt_weird} OR {ls_weird}) AS bad
-        FROM (SELECT lk.span, lk.li, l.traceId AS tj, l.spanId AS sj, jstr(l.traceId) AS lt, jstr(l.spanId) AS ls,
-                  d.dj AS attrs
-              FROM lk LEFT JOIN dj d ON d.owner = 2 AND d.span = lk.span AND d.sub = lk.li)
+        FROM (SELECT *, {lt_form} AS lt_form, {ls_form} AS ls_form
+              FROM (SELECT lk.span, lk.li, l.traceId AS tj, l.spanId AS sj, jstr(l.traceId) AS lt, jstr(l.spanId) AS ls,
+                        d.dj AS attrs
+                    FROM lk LEFT JOIN dj d ON d.owner = 2 AND d.span = lk.span AND d.sub = lk.li))
         GROUP BY span;
     """)
     _check(con, "SELECT (SELECT count(*) FROM evj WHERE bad) + (SELECT count(*) FROM lkj WHERE bad)",
