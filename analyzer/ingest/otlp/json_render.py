@@ -80,7 +80,7 @@ _QUOTES = np.uint64(0x2222222222222222)
 _BACKSLASHES = np.uint64(0x5C5C5C5C5C5C5C5C)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _escape_bits(word):
     """The high bit of each byte of `word` that may need escaping (< 0x20, '"' or '\\'): the
     lowest set bit marks exactly the first such byte (borrows only run upwards); 0 when none."""
@@ -112,7 +112,7 @@ def _first_byte_compiled(bits):
     return lambda bits: _first_byte_intrinsic(bits)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _clamp(src, a, b):
     """[a, b) cut to the bounds of `src` (never wider than the scanner made it)."""
     size = np.int64(src.shape[0])
@@ -140,14 +140,14 @@ def _grow(out, pos, need):
     return bigger
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _put_bytes(src, a, b, out, pos):
     """Copy src[a:b]."""
     _copy(out, np.int64(pos), src, np.int64(a), np.int64(b - a))
     return pos + (b - a)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _put_literal(text, out, pos):
     for i in range(text.shape[0]):
         out[pos + i] = text[i]
@@ -160,7 +160,7 @@ def _string_bound(src, a, b):
     return 6 * (b - a) + 2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _put_string(src, a, b, out, pos):
     """src[a:b] (valid UTF-8) as a JSON string, quotes included, escaped as orjson does."""
     a, b = _clamp(src, a, b)
@@ -197,7 +197,7 @@ def _put_string(src, a, b, out, pos):
     return pos + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _put_u64(value, out, pos):
     """Decimal digits of an unsigned 64-bit value (at most 20)."""
     count = 1
@@ -212,7 +212,7 @@ def _put_u64(value, out, pos):
     return pos + count
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _put_i64(bits, out, pos):
     """Decimal text of the two's-complement int64 in the uint64 `bits` (at most 20 bytes)."""
     bits = np.uint64(bits)
@@ -233,7 +233,7 @@ def _value_bound(buf, ext, attrs, ext_a, ext_b, row):
     return b - a
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _put_value(buf, ext, attrs, ext_a, ext_b, row, out, pos):
     """The JSON text of attribute `row`'s value."""
     vtype = attrs[row, AT_TYPE]
@@ -249,7 +249,7 @@ def _put_value(buf, ext, attrs, ext_a, ext_b, row, out, pos):
     return _put_bytes(ext, a, b, out, pos)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _length(src, a, b):
     """An upper bound of the length of [a, b) cut to `src` (as `_clamp` cuts it)."""
     a = np.int64(a)
@@ -259,7 +259,7 @@ def _length(src, a, b):
     return max(length, np.int64(0))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _object_bound(buf, ext, attrs, ext_a, ext_b, rows, lo, hi, value_row):
     """At most how many bytes `_put_object` writes for rows[lo:hi]: 6 per key or string byte
     (the widest escape), the other values' text, 28 for quotes, colon, comma and numbers."""
@@ -274,7 +274,7 @@ def _object_bound(buf, ext, attrs, ext_a, ext_b, rows, lo, hi, value_row):
     return need
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _put_object(buf, ext, attrs, ext_a, ext_b, rows, lo, hi, skip, value_row, out, pos):
     """The attribute dict of attribute rows rows[lo:hi] (one owner, wire order): a repeated key
     keeps its first place and its last value (`skip` / `value_row` from `dedupe`)."""
