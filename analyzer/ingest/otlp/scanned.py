@@ -155,8 +155,8 @@ def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain:
     a `SpanBatch` (the contract: span_batch.py), equal to what the library path gives
     `emit_span`. Columns are built from the scanner's tables by compiled kernels (ids, strings,
     the JSON of attributes, events and links) and numpy; Python objects are made only per
-    resource, per double / array / kvlist / bytes value (their JSON text) and per id of wrong
-    length. `resources` holds the distinct contexts of the resources that have spans, in wire
+    resource attribute and per double / array / kvlist / bytes value (their JSON text, by
+    orjson). `resources` holds the distinct contexts of the resources that have spans, in wire
     order. Raises DecodeError / UnicodeDecodeError when a nested array or kvlist value is one
     the protobuf library rejects (read the request with the library instead), OverflowError
     when a text column would pass 2 GiB."""
