@@ -39,6 +39,7 @@ import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from analyzer.ingest.otlp import json_reader
 from analyzer.ingest.otlp.records import SPAN_KIND_NAMES, STATUS_CODE_NAMES, resource_context
@@ -264,7 +265,7 @@ def _validate(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _check(con: duckdb.DuckDBPyConnection, sql: str, why: str) -> None:
-    if con.execute(sql).fetchone()[0]:
+    if con.execute(sql).fetchall()[0][0]:
         raise _Unsupported(why)
 
 
@@ -332,23 +333,26 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
     con.execute("""
         CREATE TEMP TABLE ev AS SELECT row AS span, generate_subscripts(p.events, 1) AS ei, unnest(p.events) AS e FROM pv;
         CREATE TEMP TABLE lk AS SELECT row AS span, generate_subscripts(p.links, 1) AS li, unnest(p.links) AS l FROM pv;
-        CREATE TEMP TABLE kv AS
-            SELECT 0 AS owner, row AS span, 0 AS sub, generate_subscripts(p.attributes, 1) AS ai, unnest(p.attributes) AS kv FROM pv
-            UNION ALL SELECT 1, span, ei, generate_subscripts(e.attributes, 1), unnest(e.attributes) FROM ev
-            UNION ALL SELECT 2, span, li, generate_subscripts(l.attributes, 1), unnest(l.attributes) FROM lk;
     """)
-    _check(con, "SELECT (SELECT count(*) FROM ev WHERE e IS NULL) + (SELECT count(*) FROM lk WHERE l IS NULL)"
-                " + (SELECT count(*) FROM kv WHERE kv IS NULL OR kv.key IS NULL OR NOT is_jstr(kv.key))",
-           "an event, link or attribute that is not an object")
+    _check(con, "SELECT (SELECT count(*) FROM ev WHERE e IS NULL) + (SELECT count(*) FROM lk WHERE l IS NULL)",
+           "an event or link that is not an object")
     fields = [f"kv.value.{v}Value" for v in _VARIANTS] + ([f"kv.value.{v}_value" for v in _VARIANTS] if snake_values else [])
     present = " + ".join(f"({f} IS NOT NULL)::INTEGER" for f in fields)
     picked = ", ".join(f"{_pick('kv.value', v, snake_values)} AS {v}_j" for v in _VARIANTS)
     vtype = "CASE " + " ".join(f"WHEN {v}_j IS NOT NULL THEN {_VTYPE[v]}" for v in _VARIANTS) + " ELSE 0 END"
-    con.execute(f"""
-        CREATE TEMP TABLE kvf AS
-        WITH kvv AS (SELECT owner, span, sub, ai, kv.key AS kj, {present} AS nvar, {picked}, {vtype} AS vtype FROM kv),
+    sources = [  # span, event and link attributes, each in wire order (one statement each: kvf's rows keep it)
+        "SELECT 0 AS owner, row AS span, 0 AS sub, generate_subscripts(p.attributes, 1) AS ai, unnest(p.attributes) AS kv FROM pv",
+        "SELECT 1 AS owner, span, ei AS sub, generate_subscripts(e.attributes, 1) AS ai, unnest(e.attributes) AS kv FROM ev",
+        "SELECT 2 AS owner, span, li AS sub, generate_subscripts(l.attributes, 1) AS ai, unnest(l.attributes) AS kv FROM lk",
+    ]
+    for number, source in enumerate(sources):
+        con.execute(f"""
+        {"CREATE TEMP TABLE kvf AS" if number == 0 else "INSERT INTO kvf"}
+        WITH kv AS ({source}),
+        kvv AS (SELECT owner, span, sub, ai, kv IS NULL AS kv_null, kv.key AS kj, {present} AS nvar, {picked}, {vtype} AS vtype
+                FROM kv),
         kvt AS (
-            SELECT owner, span, sub, ai, kj, vtype, nvar, string_j, bytes_j, bool_j, int_j, double_j,
+            SELECT owner, span, sub, ai, kv_null, kj, vtype, nvar, string_j, bytes_j, bool_j, int_j, double_j,
                 CASE vtype WHEN 1 THEN jstr(string_j) WHEN 7 THEN jstr(bytes_j) END AS str,
                 CASE vtype WHEN 3 THEN int_num(int_j) WHEN 2 THEN (bool_j::VARCHAR = 'true')::BIGINT END AS int,
                 CASE vtype WHEN 4 THEN dbl_num(double_j) END AS num,
@@ -361,26 +365,13 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
                     ELSE 'null' END AS vjson
             FROM kvt)
         SELECT owner, span, sub, ai, jstr(kj) AS key, vtype, str, int, num, json, kjson, vjson,
-            nvar > 1 OR (vtype = 1 AND NOT is_jstr(string_j)) OR (vtype = 7 AND NOT is_jstr(bytes_j))
-              OR (vtype = 3 AND int IS NULL) OR (vtype = 2 AND bool_j::VARCHAR NOT IN ('true', 'false'))
-              OR (vtype = 4 AND num IS NULL) AS bad
+            kv_null OR kj IS NULL OR NOT is_jstr(kj) OR nvar > 1 OR (vtype = 1 AND NOT is_jstr(string_j))
+              OR (vtype = 7 AND NOT is_jstr(bytes_j)) OR (vtype = 3 AND int IS NULL)
+              OR (vtype = 2 AND bool_j::VARCHAR NOT IN ('true', 'false')) OR (vtype = 4 AND num IS NULL) AS bad
         FROM kvj
-    """)
+        """).fetchall()
     _check(con, "SELECT count(*) FROM kvf WHERE bad", "an attribute value of an unexpected type")
-    # attribute dicts: the pairs of a list in order; a list with a repeated key (found by hash:
-    # a collision only costs the exact path) keeps the first place and the last value of a key
-    con.execute("""
-        CREATE TEMP TABLE dups AS
-            SELECT DISTINCT owner, span, sub FROM kvf GROUP BY owner, span, sub, hash(kjson) HAVING count(*) > 1;
-        CREATE TEMP TABLE dj AS
-        SELECT owner, span, sub, '{' || string_agg(kjson || ':' || vjson, ',' ORDER BY ai) || '}' AS dj
-        FROM kvf ANTI JOIN dups USING (owner, span, sub) GROUP BY owner, span, sub
-        UNION ALL
-        SELECT owner, span, sub, '{' || string_agg(kjson || ':' || vjson, ',' ORDER BY first_ai) || '}'
-        FROM (SELECT owner, span, sub, kjson, min(ai) AS first_ai, arg_max(vjson, ai) AS vjson
-              FROM kvf SEMI JOIN dups USING (owner, span, sub) GROUP BY owner, span, sub, kjson)
-        GROUP BY owner, span, sub;
-    """)
+    _attr_dicts(con)
     lt_form, lt_norm, _, lt_weird = _id_sql("lt", 16)
     ls_form, ls_norm, _, ls_weird = _id_sql("ls", 8)
     con.execute(f"""
@@ -423,6 +414,42 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
         SELECT span, key, vtype::TINYINT AS vtype, str, int, num, json FROM kvf WHERE owner = 0 ORDER BY span, ai
     """).to_arrow_table()
     return SpanBatch(_conform(spans, SPAN_SCHEMA), _conform(attrs, ATTR_SCHEMA), resources)
+
+
+def _attr_dicts(con: duckdb.DuckDBPyConnection) -> None:
+    """`dj`: the JSON text of every attribute list (owner 0 span, 1 event, 2 link; span; sub).
+    The pairs of a list are joined in order by Arrow (kvf's rows are in wire order: checked); a
+    list with a repeated key (found by hash: a collision only costs the exact path) keeps the
+    first place and the last value of each key, in SQL."""
+    pairs = con.sql("SELECT owner, span, sub, ai, kjson || ':' || vjson AS pair FROM kvf").to_arrow_table()
+    owner, span, sub, ai = (pairs.column(c).to_numpy() for c in ("owner", "span", "sub", "ai"))
+    n = len(ai)
+    new = np.ones(n, dtype=bool)
+    if n:
+        new[1:] = (owner[1:] != owner[:-1]) | (span[1:] != span[:-1]) | (sub[1:] != sub[:-1])
+    starts = np.flatnonzero(new)
+    key = (owner.astype(np.int64) << 62) | (span.astype(np.int64) << 31) | sub.astype(np.int64)
+    in_order = bool(np.all(key[1:] >= key[:-1])) and bool(np.all((ai[1:] > ai[:-1]) | new[1:]))
+    if in_order and n:
+        offsets = pa.array(np.append(starts, n).astype(np.int32))
+        lists = pa.ListArray.from_arrays(offsets, pairs.column("pair").combine_chunks())
+        text = pc.binary_join_element_wise("{", pc.binary_join(lists, ","), "}", "")
+        con.register("dj_fast", pa.table({"owner": owner[starts], "span": span[starts], "sub": sub[starts], "dj": text}))
+        fast = "SELECT owner, span, sub, dj FROM dj_fast ANTI JOIN dups USING (owner, span, sub)"
+    else:
+        fast = ("SELECT owner, span, sub, '{' || string_agg(kjson || ':' || vjson, ',' ORDER BY ai) || '}' AS dj "
+                "FROM kvf ANTI JOIN dups USING (owner, span, sub) GROUP BY owner, span, sub")
+    con.execute(f"""
+        CREATE TEMP TABLE dups AS
+            SELECT DISTINCT owner, span, sub FROM kvf GROUP BY owner, span, sub, hash(kjson) HAVING count(*) > 1;
+        CREATE TEMP TABLE dj AS
+        {fast}
+        UNION ALL
+        SELECT owner, span, sub, '{{' || string_agg(kjson || ':' || vjson, ',' ORDER BY first_ai) || '}}'
+        FROM (SELECT owner, span, sub, kjson, min(ai) AS first_ai, arg_max(vjson, ai) AS vjson
+              FROM kvf SEMI JOIN dups USING (owner, span, sub) GROUP BY owner, span, sub, kjson)
+        GROUP BY owner, span, sub;
+    """)
 
 
 def _resources(con: duckdb.DuckDBPyConnection, fallback_domain: str) -> list[Any]:
