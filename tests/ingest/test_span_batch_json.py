@@ -252,10 +252,15 @@ def test_declines_what_it_does_not_reproduce(tmp_path, monkeypatch, bad):
     assert problems or b"resourceLogs" in bad
 
 
-def test_declines_a_name_that_is_not_text(tmp_path):
+@pytest.mark.parametrize("line", [
     # the reference passes the number on to emit_span (its batch cannot even hold it)
-    line = b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": 5}]}]}]}'
-    path = _write(tmp_path / "name.otlp.jsonl", [line])
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": 5}]}]}]}',
+    # the reference reads a number where a string belongs as a number: declined
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": "x", "value": {"stringValue": 5}}]}]}]}]}',
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": 12345}]}]}]}',
+])
+def test_declines_a_value_that_is_not_text(tmp_path, line):
+    path = _write(tmp_path / "name.otlp.jsonl", [orjson.dumps(_request(_spans()[1:2])), line])
     assert span_batch_jsonl(path, path.name) is None
 
 

@@ -52,11 +52,13 @@ _VTYPE = {"string": 1, "bool": 2, "int": 3, "double": 4, "array": 5, "kvlist": 6
 
 
 
-def _structure(snake_values: bool, old_names: bool) -> str:
+def _structure(snake_values: bool, old_names: bool, text_values: bool = False) -> str:
     """The json_transform structure of a request line. Fields that the file's bytes never name
     (protobuf's snake_case AnyValue fields, the pre-1.0 instrumentationLibrary names) are left
     out: every struct field costs time on every object."""
     value = {f"{v}Value": "JSON" for v in _VARIANTS}
+    if text_values:  # every stringValue is a JSON string (checked): read as text, not re-written as JSON
+        value["stringValue"] = "VARCHAR"
     if snake_values:
         value.update({f"{v}_value": "JSON" for v in _VARIANTS})
     kv = [{"key": "JSON", "value": value}]
@@ -278,13 +280,15 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
     con.execute(_MACROS)
     con.register("lines", lines)
     _validate(con)
+    text_values = not snake_values and not con.execute(
+        r"""SELECT count(*) FROM lines WHERE regexp_matches(line, '"stringValue"\s*:\s*[^"\s]')""").fetchall()[0][0]
     il = "s.instrumentationLibrary" if old_names else "NULL::JSON"
     # One pass from the lines to the spans; whatever the reference would not read as we do (a
     # line that is not a traces request, a resourceSpans / scopeSpans item that is not an
     # object, a scope that is not an object or whose name is not a string) becomes a null span.
     con.execute(f"""
         CREATE TEMP TABLE p AS
-        WITH j AS (SELECT lno, json_transform(line, '{_structure(snake_values, old_names)}') AS j FROM lines),
+        WITH j AS (SELECT lno, json_transform(line, '{_structure(snake_values, old_names, text_values)}') AS j FROM lines),
         r AS (SELECT lno, generate_subscripts(rs, 1) AS ri, unnest(rs) AS r
               FROM (SELECT lno, CASE WHEN (j.resourceSpans IS NULL AND j.resourceLogs IS NULL)
                                        OR (j.resourceLogs IS NOT NULL AND j.resourceLogs::VARCHAR <> '[]')
@@ -353,19 +357,20 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
                 FROM kv),
         kvt AS (
             SELECT owner, span, sub, ai, kv_null, kj, vtype, nvar, string_j, bytes_j, bool_j, int_j, double_j,
-                CASE vtype WHEN 1 THEN jstr(string_j) WHEN 7 THEN jstr(bytes_j) END AS str,
+                CASE vtype WHEN 1 THEN {"string_j" if text_values else "jstr(string_j)"} WHEN 7 THEN jstr(bytes_j) END AS str,
                 CASE vtype WHEN 3 THEN int_num(int_j) WHEN 2 THEN (bool_j::VARCHAR = 'true')::BIGINT END AS int,
                 CASE vtype WHEN 4 THEN dbl_num(double_j) END AS num,
                 CASE vtype WHEN 5 THEN nest_json(array_j::VARCHAR, 5) WHEN 6 THEN nest_json(kvlist_j::VARCHAR, 6) END AS json
             FROM kvv),
         kvj AS (
             SELECT *, sjson(kj) AS kjson,
-                CASE vtype WHEN 1 THEN sjson(string_j) WHEN 7 THEN sjson(bytes_j) WHEN 3 THEN int::VARCHAR
+                CASE vtype WHEN 1 THEN {"sjson(to_json(string_j))" if text_values else "sjson(string_j)"}
+                    WHEN 7 THEN sjson(bytes_j) WHEN 3 THEN int::VARCHAR
                     WHEN 2 THEN bool_j::VARCHAR WHEN 4 THEN dbl_json(num) WHEN 5 THEN json WHEN 6 THEN json
                     ELSE 'null' END AS vjson
             FROM kvt)
         SELECT owner, span, sub, ai, jstr(kj) AS key, vtype, str, int, num, json, kjson, vjson,
-            kv_null OR kj IS NULL OR NOT is_jstr(kj) OR nvar > 1 OR (vtype = 1 AND NOT is_jstr(string_j))
+            kv_null OR kj IS NULL OR NOT is_jstr(kj) OR nvar > 1 OR (vtype = 1 AND NOT {"true" if text_values else "is_jstr(string_j)"})
               OR (vtype = 7 AND NOT is_jstr(bytes_j)) OR (vtype = 3 AND int IS NULL)
               OR (vtype = 2 AND bool_j::VARCHAR NOT IN ('true', 'false')) OR (vtype = 4 AND num IS NULL) AS bad
         FROM kvj
