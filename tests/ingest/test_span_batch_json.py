@@ -243,6 +243,8 @@ def test_byte_ranges_give_true_line_numbers(tmp_path):
     b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": "x"}}]}]}]}',  # logs
     b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": "x", "value": {"intValue": "1.5"}}]}]}]}]}',
     b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": 5, "value": {"intValue": 1}}]}]}]}]}',
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": "a", "value": {"arrayValue": [1]}}]}]}]}]}',
+    '{"resourceSpans": [{"scopeSpans": [{"spans": [{"kind": "\u00b2"}]}]}]}'.encode(),  # isdigit(), but int() fails
 ])
 def test_declines_what_it_does_not_reproduce(tmp_path, monkeypatch, bad):
     good = orjson.dumps(_request(_spans()[1:2]))
@@ -282,3 +284,13 @@ def test_gzip_and_empty(tmp_path, monkeypatch):
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"\n\n")
     assert span_batch_jsonl(empty, empty.name).count == 0
+
+
+def test_crlf_lines_and_leading_space(tmp_path, monkeypatch):
+    spans = _spans()
+    lines = [orjson.dumps(_request(spans[:2])) + b"\r", b"  " + orjson.dumps(_request(spans[2:])) + b"\r", b" \t\r"]
+    path = _write(tmp_path / "crlf.otlp.jsonl", lines)
+    ref, _ = reference_batch(path, monkeypatch)
+    got = span_batch_jsonl(path, path.name)
+    assert got is not None and got.count == 4
+    assert_same(got, ref)

@@ -2,20 +2,22 @@
 one `emit_span` call per span with Python dicts (issue 9).
 
 Each line (one ExportTraceServiceRequest) is parsed once by `json_transform` into nested
-structs; resourceSpans → scopeSpans → spans → attributes / events / links are unnested in SQL
+structs (lines handed over as a zero-copy Arrow string column, so that every span keeps its line
+number); resourceSpans → scopeSpans → spans → attributes / events / links are unnested in SQL
 with their positions, and every column is normalized there exactly as `json_reader` +
 `records.checked_ids` do (ids in hex or base64, enums as numbers or names, times and
-`intValue` as strings or numbers). JSON text (`attrs_json`, `events_json`, `links_json`) is
-assembled in SQL from the JSON text of each value, which DuckDB (yyjson) writes as orjson does,
-except: `\\u00XX` escapes (yyjson writes upper-case hex) and doubles outside [1e-5, 1e16),
-which go through orjson in a Python UDF, and array / kvlist values and resources, which the
-reference code itself turns into JSON once per distinct text.
+`intValue` as strings or numbers, `doubleValue` "NaN" / "Infinity"). Values whose JSON type
+matters are read as JSON and their type checked. The JSON text of each attribute is made in SQL
+from DuckDB's (yyjson's) JSON text, which is orjson's except for `\\u00XX` escapes (upper-case
+hex) and doubles outside [1e-5, 1e16): those two go through orjson in Python UDFs, called only
+for such values. The pairs of each attribute list are joined by Arrow (`binary_join`); a list
+with a repeated key is deduplicated in SQL (first place, last value).
 
-Python touches only: the line offsets (numpy), lines that a byte pattern marks as possibly
-accepted by DuckDB but not orjson (trailing commas, NaN / Infinity literals, huge numbers;
-validated by orjson), snake_case lines (rewritten to lowerCamelCase by the reference
-`_snake_to_camel`, then read like the rest), distinct resources and distinct array / kvlist
-values.
+Python runs per line only for the line offsets (numpy), lines that a pattern marks as possibly
+accepted by DuckDB's parser but not by orjson (trailing commas, NaN / Infinity literals, huge
+exponents: checked with orjson) and snake_case lines (protobuf field names: rewritten by the
+reference's `_snake_to_camel`, then read like the rest); per distinct value for resources
+(`resource_context`) and array / kvlist values (`json_reader.any_value`, cached).
 
 `span_batch_jsonl` returns None whenever the file is not one it reproduces exactly (a malformed
 line, a line that is not an OTLP traces request, log records, a value of a type the reference
