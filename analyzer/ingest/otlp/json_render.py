@@ -21,8 +21,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 from analyzer.ingest.otlp.wire_scan import (
-    AT_KEY_A, AT_KEY_B, AT_SCALAR, AT_TYPE, AT_VAL_A, AT_VAL_B, EV_NAME_A, EV_NAME_B, EV_TIME, LK_SPAN_A,
-    LK_SPAN_B, LK_TRACE_A, LK_TRACE_B, V_BOOL, V_INT, V_NONE, V_STRING, load8,
+    AT_KEY_A, AT_KEY_B, AT_OWNER, AT_SCALAR, AT_TYPE, AT_VAL_A, AT_VAL_B, EV_NAME_A, EV_NAME_B, EV_TIME, LK_SPAN_A,
+    LK_SPAN_B, LK_TRACE_A, LK_TRACE_B, V_ARRAY, V_BOOL, V_BYTES, V_DOUBLE, V_INT, V_KVLIST, V_NONE, V_STRING, load8,
 )
 
 _HEX = np.frombuffer(b"0123456789abcdef", np.uint8).copy()
@@ -547,3 +547,46 @@ def gather(buf, ext, in_ext, starts, ends):
             pos = _put_bytes(buf, a, b, out, pos)
     offsets[count] = pos
     return offsets, out
+
+
+@njit(cache=True, nogil=True)
+def long_columns(attrs, ext_a, ext_b, rows):
+    """The long attribute table's columns for attribute rows `rows`, but its texts as byte
+    ranges for `gather`: owner, vtype, scalar bits, is int or bool, is double; the key range;
+    the string range (a string's bytes in the message; a bytes value's base64 text in ext),
+    whether it is in ext and whether there is one; the JSON range (in ext) and whether there
+    is one (arrays and kvlists)."""
+    count = rows.shape[0]
+    owner = np.empty(count, np.int32)
+    vtypes = np.empty(count, np.int8)
+    scalar = np.empty(count, np.uint64)
+    is_int = np.empty(count, np.bool_)
+    is_double = np.empty(count, np.bool_)
+    ranges = np.zeros((6, count), np.int64)  # key a, b; string a, b; JSON a, b
+    is_text = np.zeros(count, np.bool_)
+    is_bytes = np.zeros(count, np.bool_)
+    is_json = np.zeros(count, np.bool_)
+    for k in range(count):
+        row = rows[k]
+        vtype = attrs[row, AT_TYPE]
+        owner[k] = attrs[row, AT_OWNER]
+        vtypes[k] = vtype
+        scalar[k] = attrs[row, AT_SCALAR]
+        is_int[k] = vtype == V_INT or vtype == V_BOOL
+        is_double[k] = vtype == V_DOUBLE
+        ranges[0, k] = attrs[row, AT_KEY_A]
+        ranges[1, k] = attrs[row, AT_KEY_B]
+        if vtype == V_STRING:
+            is_text[k] = True
+            ranges[2, k] = attrs[row, AT_VAL_A]
+            ranges[3, k] = attrs[row, AT_VAL_B]
+        elif vtype == V_BYTES:
+            is_text[k] = True
+            is_bytes[k] = True
+            ranges[2, k] = ext_a[row] + 1  # the base64 text without its quotes
+            ranges[3, k] = ext_b[row] - 1
+        elif vtype == V_ARRAY or vtype == V_KVLIST:
+            is_json[k] = True
+            ranges[4, k] = ext_a[row]
+            ranges[5, k] = ext_b[row]
+    return owner, vtypes, scalar, is_int, is_double, ranges, is_text, is_bytes, is_json

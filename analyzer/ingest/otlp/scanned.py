@@ -210,7 +210,7 @@ def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain:
         attrs_json, events_json, links_json,
     ]
     return SpanBatch(pa.Table.from_arrays(columns, schema=SPAN_SCHEMA),
-                     _long_attrs(buf, ext, *(_take_rows(a, span_rows) for a in (attrs, ext_a, ext_b))), resources)
+                     _long_attrs(buf, ext, attrs, ext_a, ext_b, span_rows), resources)
 
 
 def _resource_index(data: bytes, t: ws.Tables, kind: np.ndarray, res_of_span: np.ndarray,
@@ -256,13 +256,6 @@ def _owner_rows(attrs: np.ndarray, kind: np.ndarray, owner_kind: int, count: int
     return rows.astype(np.int64), np.searchsorted(owners, np.arange(count + 1, dtype=np.uint64)).astype(np.int64)
 
 
-def _take_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """array[rows], as a view when the rows are one run (the common case: no copy)."""
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-        return array[rows[0]:rows[-1] + 1]
-    return array[rows]
-
-
 def _span_bounds(span_of_row: np.ndarray, count: int) -> np.ndarray:
     """Bounds of each span's events (or links), which the scanner writes in span order."""
     if len(span_of_row) > 1 and (span_of_row[1:] < span_of_row[:-1]).any():
@@ -301,25 +294,19 @@ def _ext_texts(data: bytes, attrs: np.ndarray, wanted: np.ndarray) -> tuple[np.n
     return np.frombuffer(b"".join(pieces), np.uint8), ext_a, ext_b
 
 
-def _long_attrs(buf: np.ndarray, ext: np.ndarray, sub: np.ndarray, ext_a: np.ndarray, ext_b: np.ndarray) -> pa.Table:
-    """ATTR_SCHEMA of the span attribute rows `sub` (wire order, repeats kept)."""
-    vtype = sub[:, ws.AT_TYPE]
-    is_str, is_bytes = vtype == ws.V_STRING, vtype == ws.V_BYTES
-    is_json = (vtype == ws.V_ARRAY) | (vtype == ws.V_KVLIST)
-    is_int = (vtype == ws.V_INT) | (vtype == ws.V_BOOL)
-    val_a, val_b = sub[:, ws.AT_VAL_A].astype(np.int64), sub[:, ws.AT_VAL_B].astype(np.int64)
-    zero = np.zeros(len(sub), np.int64)
-    text_a = np.where(is_str, val_a, np.where(is_bytes, ext_a + 1, zero))
-    text_b = np.where(is_str, val_b, np.where(is_bytes, ext_b - 1, zero))
-    scalar = np.ascontiguousarray(sub[:, ws.AT_SCALAR])
+def _long_attrs(buf: np.ndarray, ext: np.ndarray, attrs: np.ndarray, ext_a: np.ndarray, ext_b: np.ndarray,
+                rows: np.ndarray) -> pa.Table:
+    """ATTR_SCHEMA of the span attribute rows `rows` (wire order, repeats kept)."""
+    owner, vtype, scalar, is_int, is_double, ranges, is_text, is_bytes, is_json = jr.long_columns(
+        attrs, ext_a, ext_b, rows)
     columns = [
-        _numbers(sub[:, ws.AT_OWNER].astype(np.int32), None, pa.int32()),
-        _texts_array(buf, ext, sub[:, ws.AT_KEY_A], sub[:, ws.AT_KEY_B]),
-        _numbers(vtype.astype(np.int8), None, pa.int8()),
-        _text_views(buf, ext, is_bytes, text_a, text_b, is_str | is_bytes),
+        _numbers(owner, None, pa.int32()),
+        _strings(*jr.gather(buf, ext, np.zeros(len(rows), np.bool_), ranges[0], ranges[1])),
+        _numbers(vtype, None, pa.int8()),
+        _strings(*jr.gather(buf, ext, is_bytes, ranges[2], ranges[3]), is_text),
         _numbers(scalar.view(np.int64), is_int, pa.int64()),
-        _numbers(scalar.view(np.float64), vtype == ws.V_DOUBLE, pa.float64()),
-        _text_views(buf, ext, is_json, np.where(is_json, ext_a, zero), np.where(is_json, ext_b, zero), is_json),
+        _numbers(scalar.view(np.float64), is_double, pa.float64()),
+        _strings(*jr.gather(buf, ext, is_json, ranges[4], ranges[5]), is_json),
     ]
     return pa.Table.from_arrays(columns, schema=ATTR_SCHEMA)
 
