@@ -562,13 +562,18 @@ def long_columns(attrs, ext_a, ext_b, rows):
     scalar = np.empty(count, np.uint64)
     is_int = np.empty(count, np.bool_)
     is_double = np.empty(count, np.bool_)
-    ranges = np.zeros((6, count), np.int64)  # key a, b; string a, b; JSON a, b
-    is_text = np.zeros(count, np.bool_)
-    is_bytes = np.zeros(count, np.bool_)
-    is_json = np.zeros(count, np.bool_)
+    ranges = np.empty((6, count), np.int64)  # key a, b; string a, b; JSON a, b (np.empty: no fresh
+    is_text = np.empty(count, np.bool_)      # zeroed pages per call, as np.zeros of this size gets)
+    is_bytes = np.empty(count, np.bool_)
+    is_json = np.empty(count, np.bool_)
     for k in range(count):
         row = rows[k]
         vtype = attrs[row, AT_TYPE]
+        for col in range(2, 6):
+            ranges[col, k] = 0
+        is_text[k] = False
+        is_bytes[k] = False
+        is_json[k] = False
         owner[k] = attrs[row, AT_OWNER]
         vtypes[k] = vtype
         scalar[k] = attrs[row, AT_SCALAR]
