@@ -86,6 +86,7 @@ def _pick(base: str, variant: str, snake_values: bool) -> str:
     return f"{base}.{variant}Value"
 
 
+_BATCH_BYTES = 1 << 20
 _FALSY = "('{}', '[]', '\"\"', '0', '-0', '0.0', '-0.0', 'false', 'null')"
 
 
@@ -172,7 +173,10 @@ def _lines(data: bytes, first_line: int) -> pa.Table | None:
         table = table.filter(pa.array(keep))
     if b'"resource_spans"' in data or b'"resource_logs"' in data:
         table = _camel_lines(table)
-    return table
+    # DuckDB scans an Arrow table one record batch per task: batches of about 1 MB let both
+    # threads parse even when a file has few (large) lines
+    per_batch = max(1, -(-table.num_rows * _BATCH_BYTES // max(len(data), 1)))
+    return pa.Table.from_batches(table.to_batches(max_chunksize=per_batch))
 
 
 def _camel_lines(table: pa.Table) -> pa.Table:
@@ -285,7 +289,12 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
     text_values = not snake_values and not con.execute(
         r"""SELECT count(*) FROM lines WHERE regexp_matches(line, '"stringValue"\s*:\s*[^"\s]')""").fetchall()[0][0]
     il = "s.instrumentationLibrary" if old_names else "NULL::JSON"
-    # One pass from the lines to the spans; whatever the reference would not read as we do (a
+    t_form, t_norm, t_ok, t_weird = _id_sql("tt", 16)
+    s_form, s_norm, s_ok, s_weird = _id_sql("st", 8)
+    q_form, q_norm, q_ok, q_weird = _id_sql("qt", 8)
+    kind = _names_sql("p.kind", SPAN_KIND_NAMES)
+    code = _names_sql("p.status.code", STATUS_CODE_NAMES)
+    # One pass from the lines to the span columns; whatever the reference would not read as we do (a
     # line that is not a traces request, a resourceSpans / scopeSpans item that is not an
     # object, a scope that is not an object or whose name is not a string) becomes a null span.
     con.execute(f"""
@@ -303,21 +312,12 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
                    json_extract(so, '$.name') AS nm FROM s1),
         s3 AS (SELECT lno, ri, si, res, jstr(nm) AS scope,
                    CASE WHEN s IS NULL OR bad OR (nm IS NOT NULL AND nm::VARCHAR <> 'null' AND NOT is_jstr(nm))
-                        THEN [NULL] ELSE s.spans END AS spans FROM s2)
-        SELECT lno, ri, si, res, scope, generate_subscripts(spans, 1) AS pi, unnest(spans) AS p FROM s3
-    """)
-    # insertion order is preserved (DuckDB's default): the rowid is the span's row in wire order
-    con.execute("CREATE TEMP VIEW pv AS SELECT rowid::INTEGER AS row, * FROM p")
-    _check(con, "SELECT count(*) FROM p WHERE p IS NULL", "not a traces request, or an item that is not an object")
-
-    t_form, t_norm, t_ok, t_weird = _id_sql("tt", 16)
-    s_form, s_norm, s_ok, s_weird = _id_sql("st", 8)
-    q_form, q_norm, q_ok, q_weird = _id_sql("qt", 8)
-    kind = _names_sql("p.kind", SPAN_KIND_NAMES)
-    code = _names_sql("p.status.code", STATUS_CODE_NAMES)
-    con.execute(f"""
-        CREATE TEMP TABLE sp AS
-        SELECT row, lno, ri, scope, {t_norm} AS trace_id, {s_norm} AS span_id, {q_norm} AS parent_span_id,
+                        THEN [NULL] ELSE s.spans END AS spans FROM s2),
+        u AS (SELECT lno, ri, res, scope, unnest(spans) AS p FROM s3),
+        v AS (SELECT *, jstr(p.traceId) AS tt, jstr(p.spanId) AS st, jstr(p.parentSpanId) AS qt FROM u),
+        w AS (SELECT *, {t_form} AS tt_form, {s_form} AS st_form, {q_form} AS qt_form FROM v)
+        SELECT lno, ri, res, scope, p IS NULL AS p_null,
+            {t_norm} AS trace_id, {s_norm} AS span_id, {q_norm} AS parent_span_id,
             list_filter([CASE WHEN NOT {t_ok} THEN 'trace' END, CASE WHEN NOT {s_ok} THEN 'span' END,
                          CASE WHEN NOT {q_ok} THEN 'parent_span' END], lambda x: x IS NOT NULL) AS bad_ids,
             CASE WHEN is_jstr(p.name) THEN jstr(p.name) ELSE '' END AS name,
@@ -329,16 +329,19 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
               OR enum_bad_text(p.kind) OR enum_bad_text(p.status.code)
               OR ns_bad(p.startTimeUnixNano) OR ns_bad(p.endTimeUnixNano)
               OR (p.status.message IS NOT NULL AND NOT is_jstr(p.status.message) AND p.status.message::VARCHAR NOT IN {_FALSY})
-              AS bad
-        FROM (SELECT *, {t_form} AS tt_form, {s_form} AS st_form, {q_form} AS qt_form
-              FROM (SELECT *, jstr(p.traceId) AS tt, jstr(p.spanId) AS st, jstr(p.parentSpanId) AS qt FROM pv))
+              AS bad,
+            p.attributes AS attributes, p.events AS events, p.links AS links
+        FROM w
     """)
-    _check(con, "SELECT count(*) FROM sp WHERE bad OR span_kind IS NULL OR span_kind NOT BETWEEN -128 AND 127 "
+    # insertion order is preserved (DuckDB's default): the rowid is the span's row in wire order
+    con.execute("CREATE TEMP VIEW pv AS SELECT rowid::INTEGER AS row, * FROM p")
+    _check(con, "SELECT count(*) FROM p WHERE p_null", "not a traces request, or an item that is not an object")
+    _check(con, "SELECT count(*) FROM p WHERE bad OR span_kind IS NULL OR span_kind NOT BETWEEN -128 AND 127 "
                 "OR status_code IS NULL OR status_code NOT BETWEEN -128 AND 127", "a span field of an unexpected type")
 
     con.execute("""
-        CREATE TEMP TABLE ev AS SELECT row AS span, generate_subscripts(p.events, 1) AS ei, unnest(p.events) AS e FROM pv;
-        CREATE TEMP TABLE lk AS SELECT row AS span, generate_subscripts(p.links, 1) AS li, unnest(p.links) AS l FROM pv;
+        CREATE TEMP TABLE ev AS SELECT row AS span, generate_subscripts(events, 1) AS ei, unnest(events) AS e FROM pv;
+        CREATE TEMP TABLE lk AS SELECT row AS span, generate_subscripts(links, 1) AS li, unnest(links) AS l FROM pv;
     """)
     _check(con, "SELECT (SELECT count(*) FROM ev WHERE e IS NULL) + (SELECT count(*) FROM lk WHERE l IS NULL)",
            "an event or link that is not an object")
@@ -347,7 +350,7 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
     picked = ", ".join(f"{_pick('kv.value', v, snake_values)} AS {v}_j" for v in _VARIANTS)
     vtype = "CASE " + " ".join(f"WHEN {v}_j IS NOT NULL THEN {_VTYPE[v]}" for v in _VARIANTS) + " ELSE 0 END"
     sources = [  # span, event and link attributes, each in wire order (one statement each: kvf's rows keep it)
-        "SELECT 0 AS owner, row AS span, 0 AS sub, generate_subscripts(p.attributes, 1) AS ai, unnest(p.attributes) AS kv FROM pv",
+        "SELECT 0 AS owner, row AS span, 0 AS sub, generate_subscripts(attributes, 1) AS ai, unnest(attributes) AS kv FROM pv",
         "SELECT 1 AS owner, span, ei AS sub, generate_subscripts(e.attributes, 1) AS ai, unnest(e.attributes) AS kv FROM ev",
         "SELECT 2 AS owner, span, li AS sub, generate_subscripts(l.attributes, 1) AS ai, unnest(l.attributes) AS kv FROM lk",
     ]
@@ -410,7 +413,7 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
             CASE WHEN len(bad_ids) > 0 THEN bad_ids END AS bad_ids, name, span_kind::TINYINT AS span_kind,
             start_ns, end_ns, status_code::TINYINT AS status_code, status_message, m.idx AS resource, scope,
             d.dj AS attrs_json, events_json, links_json
-        FROM sp
+        FROM pv sp
         JOIN resmap m USING (row)
         LEFT JOIN dj d ON d.owner = 0 AND d.span = sp.row
         LEFT JOIN evj ON evj.span = sp.row
