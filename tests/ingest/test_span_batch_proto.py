@@ -278,6 +278,27 @@ def test_double_and_string_rendering_matches_orjson():
     assert got == orjson.dumps({**values, text: text}).decode()
 
 
+@pytest.mark.parametrize("owner", ["scope", "span", "resource"])
+def test_nested_value_the_library_rejects_is_rejected(owner):
+    """The scanner leaves arrays and kvlists undecoded; span_batch decodes them with the library
+    and raises its DecodeError (the caller then reads the request with the library), also for a
+    scope attribute, which no column uses."""
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    scope_spans = resource_spans.scope_spans.add()
+    span = scope_spans.spans.add(name="s")
+    attributes = {"scope": scope_spans.scope.attributes, "span": span.attributes,
+                  "resource": resource_spans.resource.attributes}[owner]
+    attributes.add(key="k").value.kvlist_value.values.add(key="x").value.string_value = "MARK"
+    data = request.SerializeToString().replace(b"MARK", b"\xff\xfe\xfd\xfc")
+    with pytest.raises(DecodeError):
+        ExportTraceServiceRequest.FromString(data)
+    tables = wire_scan.scan(data)
+    assert tables is not None
+    with pytest.raises(DecodeError):
+        scanned.span_batch(data, tables, "@0", "x")
+
+
 def corrupt_cases(count: int, seed: int) -> list[bytes]:
     """Random requests and fixture messages, truncated, bit-flipped or with a byte rewritten."""
     rng = random.Random(seed)

@@ -169,6 +169,9 @@ def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain:
     resources, res_index = _resource_index(data, tables, kind, res_of_span, fallback_domain)
 
     ext, ext_a, ext_b = _ext_texts(data, attrs, kind >= ws.OWNER_SPAN)
+    vtype = attrs[:, ws.AT_TYPE]
+    for row in np.flatnonzero((kind == ws.OWNER_SCOPE) & ((vtype == ws.V_ARRAY) | (vtype == ws.V_KVLIST))).tolist():
+        _nested(data[attrs[row, ws.AT_VAL_A]:attrs[row, ws.AT_VAL_B]])  # unused, but the library rejects what it does
     span_rows, span_groups = _owner_rows(attrs, kind, ws.OWNER_SPAN, count)
     event_rows, event_groups = _owner_rows(attrs, kind, ws.OWNER_EVENT, len(tables.events))
     link_rows, link_groups = _owner_rows(attrs, kind, ws.OWNER_LINK, len(tables.links))
