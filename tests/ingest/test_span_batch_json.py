@@ -198,6 +198,19 @@ def test_hand_made_lines(tmp_path, monkeypatch):
     assert math.isnan(got.attrs.to_pylist()[9]["num"])
 
 
+def test_rows_out_of_order_take_the_sorting_path(tmp_path, monkeypatch):
+    from analyzer.ingest.otlp import json_columnar
+
+    path = _write(tmp_path / "order.otlp.jsonl", [orjson.dumps(_request(_spans()))] * 2)
+    ref, _ = reference_batch(path, monkeypatch)
+    in_order = span_batch_jsonl(path, path.name)
+    monkeypatch.setattr(json_columnar, "_in_wire_order", lambda *args: False)
+    got = span_batch_jsonl(path, path.name)
+    assert got is not None
+    assert_same(got, ref)
+    assert got.attrs.equals(in_order.attrs) and got.spans.equals(in_order.spans)
+
+
 def test_snake_case_lines(tmp_path, monkeypatch):
     def snake(obj):
         if isinstance(obj, dict):

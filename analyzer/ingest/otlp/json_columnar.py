@@ -381,7 +381,7 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
         FROM kvj
         """).fetchall()
     _check(con, "SELECT count(*) FROM kvf WHERE bad", "an attribute value of an unexpected type")
-    _attr_dicts(con)
+    attrs = _attr_dicts(con)
     lt_form, lt_norm, _, lt_weird = _id_sql("lt", 16)
     ls_form, ls_norm, _, ls_weird = _id_sql("ls", 8)
     con.execute(f"""
@@ -420,26 +420,34 @@ def _batch(con: duckdb.DuckDBPyConnection, lines: pa.Table, fallback_domain: str
         LEFT JOIN lkj ON lkj.span = sp.row
         ORDER BY sp.row
     """).to_arrow_table()
-    attrs = con.sql("""
-        SELECT span, key, vtype::TINYINT AS vtype, str, int, num, json FROM kvf WHERE owner = 0 ORDER BY span, ai
-    """).to_arrow_table()
     return SpanBatch(_conform(spans, SPAN_SCHEMA), _conform(attrs, ATTR_SCHEMA), resources)
 
 
-def _attr_dicts(con: duckdb.DuckDBPyConnection) -> None:
+def _in_wire_order(owner: np.ndarray, span: np.ndarray, sub: np.ndarray, ai: np.ndarray, new: np.ndarray) -> bool:
+    """Whether kvf's rows came back sorted by (owner, span, sub, ai), as DuckDB keeps them."""
+    key = (owner.astype(np.int64) << 62) | (span.astype(np.int64) << 31) | sub.astype(np.int64)
+    return bool(np.all(key[1:] >= key[:-1])) and bool(np.all((ai[1:] > ai[:-1]) | new[1:]))
+
+
+def _attr_dicts(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """`dj`: the JSON text of every attribute list (owner 0 span, 1 event, 2 link; span; sub).
     The pairs of a list are joined in order by Arrow (kvf's rows are in wire order: checked); a
     list with a repeated key (found by hash: a collision only costs the exact path) keeps the
-    first place and the last value of each key, in SQL."""
-    pairs = con.sql("SELECT owner, span, sub, ai, kjson || ':' || vjson AS pair FROM kvf").to_arrow_table()
+    first place and the last value of each key, in SQL. Returns the span attributes (ATTR_SCHEMA
+    columns) in wire order."""
+    pairs = con.sql("SELECT owner, span, sub, ai, key, vtype::TINYINT AS vtype, str, int, num, json, "
+                    "kjson || ':' || vjson AS pair FROM kvf").to_arrow_table()
     owner, span, sub, ai = (pairs.column(c).to_numpy() for c in ("owner", "span", "sub", "ai"))
     n = len(ai)
     new = np.ones(n, dtype=bool)
     if n:
         new[1:] = (owner[1:] != owner[:-1]) | (span[1:] != span[:-1]) | (sub[1:] != sub[:-1])
     starts = np.flatnonzero(new)
-    key = (owner.astype(np.int64) << 62) | (span.astype(np.int64) << 31) | sub.astype(np.int64)
-    in_order = bool(np.all(key[1:] >= key[:-1])) and bool(np.all((ai[1:] > ai[:-1]) | new[1:]))
+    in_order = _in_wire_order(owner, span, sub, ai, new)
+    spans_only = pairs.filter(pc.equal(pairs.column("owner"), 0)).select(["span", "key", "vtype", "str", "int", "num", "json"])
+    if not in_order:
+        spans_only = spans_only.append_column("ai", pairs.filter(pc.equal(pairs.column("owner"), 0)).column("ai"))
+        spans_only = spans_only.sort_by([("span", "ascending"), ("ai", "ascending")]).drop_columns(["ai"])
     if in_order and n:
         offsets = pa.array(np.append(starts, n).astype(np.int32))
         lists = pa.ListArray.from_arrays(offsets, pairs.column("pair").combine_chunks())
@@ -460,6 +468,7 @@ def _attr_dicts(con: duckdb.DuckDBPyConnection) -> None:
               FROM kvf SEMI JOIN dups USING (owner, span, sub) GROUP BY owner, span, sub, kjson)
         GROUP BY owner, span, sub;
     """)
+    return spans_only
 
 
 def _resources(con: duckdb.DuckDBPyConnection, fallback_domain: str) -> list[Any]:
