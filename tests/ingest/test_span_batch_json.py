@@ -208,7 +208,8 @@ def test_rows_out_of_order_take_the_sorting_path(tmp_path, monkeypatch):
     got = span_batch_jsonl(path, path.name)
     assert got is not None
     assert_same(got, ref)
-    assert got.attrs.equals(in_order.attrs) and got.spans.equals(in_order.spans)
+    assert repr(got.attrs.to_pylist()) == repr(in_order.attrs.to_pylist())  # (NaN != NaN for equals)
+    assert got.spans.equals(in_order.spans)
 
 
 def test_snake_case_lines(tmp_path, monkeypatch):
