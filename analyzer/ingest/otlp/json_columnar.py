@@ -43,6 +43,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analyzer.errors import InputError
 from analyzer.ingest.otlp import json_reader
 from analyzer.ingest.otlp.records import SPAN_KIND_NAMES, STATUS_CODE_NAMES, resource_context
 from analyzer.ingest.otlp.span_batch import ATTR_SCHEMA, SPAN_SCHEMA, SpanBatch
@@ -108,8 +109,8 @@ def span_batch_jsonl(path: Path, fallback_domain: str, start: int = 0, end: int 
             return _batch(con, lines, fallback_domain, b'_value"' in data, b'"instrumentationLibrary' in data)
         finally:
             con.close()
-    except (_Unsupported, duckdb.Error, ValueError, RecursionError):
-        return None
+    except (_Unsupported, InputError, OSError, duckdb.Error, ValueError, RecursionError):
+        return None  # the reference reader reads the file and reports what is wrong with it
 
 
 def _empty() -> SpanBatch:
