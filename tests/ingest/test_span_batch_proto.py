@@ -24,7 +24,7 @@ pytest.importorskip("numba")
 from google.protobuf.message import DecodeError  # noqa: E402
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
 
-from analyzer.ingest.otlp import proto_reader, scanned, wire_scan  # noqa: E402
+from analyzer.ingest.otlp import json_render, proto_reader, scanned, wire_scan  # noqa: E402
 from analyzer.ingest.otlp.span_batch import (  # noqa: E402
     ATTR_SCHEMA, SPAN_SCHEMA, SpanBatch,
 )
@@ -239,6 +239,16 @@ def _random_request(rng: random.Random) -> ExportTraceServiceRequest:
 def test_random_attribute_sets_equal_reference(monkeypatch):
     rng = random.Random(20261129)
     scanned_count = 0
+    nested = {True: 0, False: 0}  # arrays / kvlists rendered by the kernel / left to Python
+    render_nested = json_render.render_nested
+
+    def counted(*args):
+        offsets, text, ok = render_nested(*args)
+        nested[True] += int(ok.sum())
+        nested[False] += int((~ok).sum())
+        return offsets, text, ok
+
+    monkeypatch.setattr(json_render, "render_nested", counted)
     for case in range(3000):
         data = _random_request(rng).SerializeToString()
         want = _library_batch(data, "@7", "fuzz.pb", monkeypatch)
@@ -248,6 +258,7 @@ def test_random_attribute_sets_equal_reference(monkeypatch):
         assert_same_batch(got, want)
         scanned_count += got.count
     assert scanned_count > 3000
+    assert nested[True] > 1000 and nested[False] > 1000
 
 
 def test_repeated_keys_keep_first_place_and_last_value(monkeypatch):

@@ -24,6 +24,8 @@ from analyzer.ingest.otlp.wire_scan import (
     AT_KEY_A, AT_KEY_B, AT_OWNER, AT_SCALAR, AT_TYPE, AT_VAL_A, AT_VAL_B, EV_NAME_A, EV_NAME_B, EV_TIME, LK_SPAN_A,
     LK_SPAN_B, LK_TRACE_A, LK_TRACE_B, V_ARRAY, V_BOOL, V_BYTES, V_DOUBLE, V_INT, V_KVLIST, V_NONE, V_STRING, load8,
 )
+from analyzer.ingest.otlp.wire_scan import _field as ws_field
+from analyzer.ingest.otlp.wire_scan import _utf8_ok as ws_utf8_ok
 
 _HEX = np.frombuffer(b"0123456789abcdef", np.uint8).copy()
 # orjson's escaping: '"' and '\\' as \" \\, \b \t \n \f \r, other bytes < 0x20 as \u00XX
@@ -595,3 +597,137 @@ def long_columns(attrs, ext_a, ext_b, rows):
             ranges[4, k] = ext_a[row]
             ranges[5, k] = ext_b[row]
     return owner, vtypes, scalar, is_int, is_double, ranges, is_text, is_bytes, is_json
+
+
+_MAX_DEPTH = 16  # nesting the kernel renders; deeper values go to Python
+_MAX_KEYS = 64  # keys of the open kvlists, for the repeated-key check
+
+
+@njit(cache=True, nogil=True)
+def _put_nested(buf, start, end, out, pos, frame_kind, frame_cur, frame_end, frame_count, frame_keys, key_a, key_b):
+    """The JSON of the array or kvlist AnyValue at [start, end) as `proto_reader.any_value` +
+    orjson make it, for the plain cases: strings, ints, bools, empty values, arrays and kvlists
+    of them. -1 for anything else (a double, bytes, a repeated kvlist key, two fields in one
+    value, unknown fields, bad UTF-8, deep nesting): Python renders that value instead. `out`
+    has room for 12 (end - start) + 16 bytes."""
+    depth = 0
+    keys = 0
+    value_a = start
+    value_b = end
+    while True:
+        # one AnyValue [value_a, value_b): at most one field, which must fill it
+        if value_a == value_b:
+            pos = _put_literal(_NULL, out, pos)
+        else:
+            field, wire, a, b, scalar, after = ws_field(buf, value_a, value_b)
+            if after != value_b:
+                return -1
+            if field == 1 and wire == 2:
+                if not ws_utf8_ok(buf, a, b):
+                    return -1
+                pos = _put_string(buf, a, b, out, pos)
+            elif field == 2 and wire == 0:
+                pos = _put_literal(_TRUE if scalar != 0 else _FALSE, out, pos)
+            elif field == 3 and wire == 0:
+                pos = _put_i64(scalar, out, pos)
+            elif (field == 5 or field == 6) and wire == 2:
+                if depth == _MAX_DEPTH:
+                    return -1
+                frame_kind[depth] = field
+                frame_cur[depth] = a
+                frame_end[depth] = b
+                frame_count[depth] = 0
+                frame_keys[depth] = keys
+                depth += 1
+                out[pos] = _LBRACKET if field == 5 else _LBRACE
+                pos += 1
+            else:
+                return -1
+        # the next element of the innermost open array / kvlist, closing the finished ones
+        while depth > 0:
+            f = depth - 1
+            if frame_cur[f] >= frame_end[f]:
+                out[pos] = _RBRACKET if frame_kind[f] == 5 else _RBRACE
+                pos += 1
+                keys = frame_keys[f]
+                depth -= 1
+                continue
+            field, wire, a, b, scalar, after = ws_field(buf, frame_cur[f], frame_end[f])
+            if after < 0 or field != 1 or wire != 2:
+                return -1
+            frame_cur[f] = after
+            if frame_count[f] > 0:
+                out[pos] = _COMMA
+                pos += 1
+            frame_count[f] += 1
+            if frame_kind[f] == 5:
+                value_a = a
+                value_b = b
+                break
+            # a KeyValue: key (1) then value (2), each at most once and in that order
+            ka = a
+            kb = a
+            value_a = b
+            value_b = b
+            cur = a
+            seen = 0
+            while cur < b:
+                kfield, kwire, fa, fb, kscalar, cur = ws_field(buf, cur, b)
+                if cur < 0 or kwire != 2 or kfield <= seen or kfield > 2:
+                    return -1
+                seen = kfield
+                if kfield == 1:
+                    ka = fa
+                    kb = fb
+                else:
+                    value_a = fa
+                    value_b = fb
+            if not ws_utf8_ok(buf, ka, kb) or keys == _MAX_KEYS:
+                return -1
+            for k in range(frame_keys[f], keys):  # a repeated key: dict semantics, left to Python
+                if key_b[k] - key_a[k] == kb - ka:
+                    same = True
+                    for i in range(kb - ka):
+                        if buf[key_a[k] + i] != buf[ka + i]:
+                            same = False
+                            break
+                    if same:
+                        return -1
+            key_a[keys] = ka
+            key_b[keys] = kb
+            keys += 1
+            pos = _put_string(buf, ka, kb, out, pos)
+            out[pos] = _COLON
+            pos += 1
+            break
+        if depth == 0:
+            return pos
+
+
+@njit(cache=True, nogil=True)
+def render_nested(buf, starts, ends):
+    """The JSON text of the array / kvlist AnyValues at [starts, ends) (`_put_nested`):
+    (offsets, data, ok); a value not ok is empty, for Python to render."""
+    count = starts.shape[0]
+    offsets = np.zeros(count + 1, np.int64)
+    ok = np.zeros(count, np.bool_)
+    frame_kind = np.zeros(_MAX_DEPTH, np.int64)
+    frame_cur = np.zeros(_MAX_DEPTH, np.int64)
+    frame_end = np.zeros(_MAX_DEPTH, np.int64)
+    frame_count = np.zeros(_MAX_DEPTH, np.int64)
+    frame_keys = np.zeros(_MAX_DEPTH, np.int64)
+    key_a = np.zeros(_MAX_KEYS, np.int64)
+    key_b = np.zeros(_MAX_KEYS, np.int64)
+    out = np.empty(4096, np.uint8)
+    pos = 0
+    for i in range(count):
+        offsets[i] = pos
+        a, b = _clamp(buf, starts[i], ends[i])
+        out = _grow(out, pos, 12 * (b - a) + 16)
+        done = _put_nested(buf, a, b, out, pos, frame_kind, frame_cur, frame_end, frame_count, frame_keys,
+                           key_a, key_b)
+        if done >= 0:
+            ok[i] = True
+            pos = done
+    offsets[count] = pos
+    return offsets, out[:pos], ok

@@ -283,8 +283,17 @@ def _ext_texts(data: bytes, attrs: np.ndarray, wanted: np.ndarray) -> tuple[np.n
         ext_b[doubles] = np.concatenate((commas, [len(text) - 1]))
         pieces.append(text)
         size = len(text)
-    others = wanted & ((vtype == ws.V_ARRAY) | (vtype == ws.V_KVLIST) | (vtype == ws.V_BYTES))
-    for row in np.flatnonzero(others).tolist():
+    nested = np.flatnonzero(wanted & ((vtype == ws.V_ARRAY) | (vtype == ws.V_KVLIST)))
+    others = np.flatnonzero(wanted & (vtype == ws.V_BYTES))
+    if len(nested):  # the plain ones rendered by a kernel, the others below
+        offsets, text, ok = jr.render_nested(np.frombuffer(data, np.uint8), attrs[nested, ws.AT_VAL_A].astype(np.int64),
+                                             attrs[nested, ws.AT_VAL_B].astype(np.int64))
+        ext_a[nested] = size + offsets[:-1]
+        ext_b[nested] = size + offsets[1:]
+        pieces.append(text.tobytes())
+        size += len(text)
+        others = np.concatenate((others, nested[~ok]))
+    for row in others.tolist():
         raw = data[attrs[row, ws.AT_VAL_A]:attrs[row, ws.AT_VAL_B]]
         if vtype[row] == ws.V_BYTES:
             text = b'"' + base64.b64encode(raw) + b'"'
