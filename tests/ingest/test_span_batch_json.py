@@ -259,6 +259,10 @@ def test_byte_ranges_give_true_line_numbers(tmp_path):
     b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": 5, "value": {"intValue": 1}}]}]}]}]}',
     b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": "a", "value": {"arrayValue": [1]}}]}]}]}]}',
     '{"resourceSpans": [{"scopeSpans": [{"spans": [{"kind": "\u00b2"}]}]}]}'.encode(),  # isdigit(), but int() fails
+    # json_transform would read these as absent; the reference fails on them
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": {"a": {"name": "x"}}}]}]}',
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"status": "error"}]}]}]}',
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": "x", "value": {"intValue": null}}]}]}]}]}',
 ])
 def test_declines_what_it_does_not_reproduce(tmp_path, monkeypatch, bad):
     good = orjson.dumps(_request(_spans()[1:2]))
