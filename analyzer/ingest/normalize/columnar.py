@@ -23,7 +23,7 @@ from analyzer.ingest.normalize import semconv
 from analyzer.ingest.normalize.conventions import ATTRIBUTE_KEYS, KIND_KEYS, PLACEHOLDER_IDS, SESSION_RANKS
 from analyzer.ingest.normalize.genai_events import call_fields, is_genai_event
 from analyzer.ingest.otlp.span_batch import (
-    V_ARRAY, V_BOOL, V_BYTES, V_DOUBLE, V_INT, V_KVLIST, V_NONE, V_STRING, SpanBatch,
+    V_ARRAY, V_BOOL, V_BYTES, V_DOUBLE, V_INT, V_KVLIST, V_STRING, SpanBatch,
 )
 from analyzer.store.schema import ARROW_SCHEMA
 
