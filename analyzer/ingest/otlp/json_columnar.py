@@ -95,12 +95,15 @@ class _Unsupported(Exception):
     """The file is not one this reader reproduces exactly."""
 
 
-def span_batch_jsonl(path: Path, fallback_domain: str, start: int = 0, end: int | None = None) -> SpanBatch | None:
+def span_batch_jsonl(path: Path, fallback_domain: str, start: int = 0, end: int | None = None,
+                     first_line: int | None = None) -> SpanBatch | None:
     """The spans of the OTLP/JSON Lines traces file `path` (or of its bytes [start, end), which
-    begin and end at line boundaries), as the reference reader would emit them; None when the
-    file (part) is not one this reader handles exactly."""
+    begin and end at line boundaries, the first being line `first_line`: counted when not
+    given), as the reference reader would emit them; None when the file (part) is not one this
+    reader handles exactly."""
     try:
-        data, first_line = _read(path, start, end)
+        data, counted = _read(path, start, end, first_line is None)
+        first_line = counted if first_line is None else first_line
         lines = _lines(data, first_line)
         if lines is None:
             return _empty()
@@ -117,7 +120,7 @@ def _empty() -> SpanBatch:
     return SpanBatch(SPAN_SCHEMA.empty_table(), ATTR_SCHEMA.empty_table(), [])
 
 
-def _read(path: Path, start: int, end: int | None) -> tuple[bytes, int]:
+def _read(path: Path, start: int, end: int | None, count_lines: bool = True) -> tuple[bytes, int]:
     with open(path, "rb") as fh:
         head = fh.read(4)
         if head.startswith(GZIP_MAGIC) or head.startswith(ZSTD_MAGIC):
@@ -127,7 +130,7 @@ def _read(path: Path, start: int, end: int | None) -> tuple[bytes, int]:
             with src.open() as stream:
                 return stream.read(), 1
         first_line = 1
-        if start:
+        if start and count_lines:
             fh.seek(0)
             left = start
             while left:

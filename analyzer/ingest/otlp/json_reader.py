@@ -183,6 +183,36 @@ def _hex(value: Any, nbytes: int) -> str | None:
     return normalize_id(value, nbytes)[0]
 
 
+# Uncompressed JSON Lines inputs (a file, or the part of one a worker reads) of this many bytes
+# are read by DuckDB into a columnar batch (`json_columnar`) and normalized at once
+# (`normalize.columnar`); smaller ones, and any the columnar reader declines (a malformed
+# line, log records, ...), are read line by line here, which reports each problem with its
+# line number. At most COLUMNAR_MAX_BYTES at once: DuckDB's peak is ~8x the bytes it reads.
+COLUMNAR_MIN_BYTES: int | None = 1 << 20
+COLUMNAR_MAX_BYTES = 64 << 20
+
+
+def _columnar(src: SourceFile) -> bool:
+    if COLUMNAR_MIN_BYTES is None or src.compression is not None:
+        return False
+    size = (src.end if src.end is not None else src.size) - src.start
+    return COLUMNAR_MIN_BYTES <= size <= COLUMNAR_MAX_BYTES
+
+
+def _read_columnar(src: SourceFile, sink: RecordSink) -> bool:
+    """Read `src` through the columnar path; False (nothing read) when it declines the file."""
+    from analyzer.ingest.otlp.json_columnar import span_batch_jsonl
+    from analyzer.ingest.otlp.span_batch import Pending
+
+    batch = span_batch_jsonl(src.path, src.path.name, src.start, src.end, src.first_line)
+    if batch is None:
+        return False
+    pending = Pending(sink)
+    pending.add(batch)
+    pending.flush()
+    return True
+
+
 class OtlpJsonIngester:
     """OTLP/JSON requests: one per document, one per line, or a JSON array of requests."""
 
@@ -196,6 +226,8 @@ class OtlpJsonIngester:
         return is_otlp_request(sample)
 
     def read_lines(self, src: SourceFile, sink: RecordSink) -> None:
+        if _columnar(src) and _read_columnar(src, sink):
+            return
         for number, obj in json_lines(src, sink):
             if is_otlp_request(obj):
                 read_request(obj, sink, str(number), src)

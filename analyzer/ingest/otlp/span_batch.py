@@ -7,13 +7,14 @@ The contract is the reference path's: for every span, the columns hold exactly w
 
 `spans` (one row per span, in wire order), SPAN_SCHEMA:
 - `pos`: the position prefix the reference reader passes to `emit_span` (`@<byte offset>` of
-  the message in a protobuf stream, `line N` in JSON Lines, ...).
+  the message in a protobuf stream, the line number `N` in JSON Lines, ...).
 - `trace_id`, `span_id`, `parent_span_id`: lowercase hex, null when absent or all zero;
   `bad_ids`: the names ("trace", "span", "parent_span") whose length was wrong, in that order,
   null when none (`records.checked_ids`; the id is then kept as given, lowercased).
 - `name`, `span_kind` (OTLP number 0-5), `start_ns` / `end_ns` (null when 0 or absent),
   `status_code` (0-2), `status_message` (null when empty).
-- `resource`: index into `SpanBatch.resources`; `scope`: the scope name, null when empty.
+- `resource`: index into `SpanBatch.resources`; `scope`: the scope name as the reference reader
+  passes it (protobuf: null when empty; JSON: as written).
 - `attrs_json`: `orjson.dumps(attributes)` of the span's attribute dict (keys in first-seen order,
   a repeated key keeping its last value), null when it has none; `events_json` /
   `links_json`: `orjson.dumps` of the reference `events` / `links` lists, null when empty.
