@@ -260,3 +260,43 @@ def _bad_ids(bad: np.ndarray) -> pa.Array:
     np.cumsum(bad.sum(axis=1), out=offsets[1:])
     names = pa.array(_ID_NAMES).take(pa.array(np.nonzero(bad)[1]))
     return pa.ListArray.from_arrays(pa.array(offsets), names, type=list_type, mask=pa.array(~bad.any(axis=1)))
+
+
+def warm() -> None:
+    """Compile every kernel into numba's on-disk cache (the first compile takes ~25 s; later
+    processes load it in well under a second): run once after install by the Makefile."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    resource_spans.resource.attributes.add(key="service.name").value.string_value = "warm"
+    scope = resource_spans.scope_spans.add()
+    scope.scope.name = "warm"
+    scope.scope.attributes.add(key="s").value.string_value = "x"
+    span = scope.spans.add(trace_id=b"\1" * 16, span_id=b"\2" * 8, parent_span_id=b"\3" * 8, name="warm \"\n",
+                           kind=1, start_time_unix_nano=1, end_time_unix_nano=2)
+    span.status.code = 2
+    span.status.message = "m"
+    values = span.attributes
+    values.add(key="s").value.string_value = "a\"\\\x01é"
+    values.add(key="i").value.int_value = -3
+    values.add(key="d").value.double_value = 0.5
+    values.add(key="b").value.bool_value = True
+    values.add(key="y").value.bytes_value = b"\0"
+    array = values.add(key="a").value.array_value
+    array.values.add().string_value = "x"
+    array.values.add().double_value = 1.5
+    values.add(key="k").value.kvlist_value.values.add(key="n").value.int_value = 1
+    values.add(key="s").value.string_value = "again"
+    event = span.events.add(name="exception", time_unix_nano=1)
+    event.attributes.add(key="exception.type").value.string_value = "E"
+    link = span.links.add(trace_id=b"\4" * 16, span_id=b"\5" * 8)
+    link.attributes.add(key="l").value.int_value = 1
+    data = request.SerializeToString()
+    tables = ws.scan(data)
+    assert tables is not None
+    span_batch(data, tables, "@0", "warm")
+
+
+if __name__ == "__main__":
+    warm()
