@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "compiling the OTLP wire scanner (numba, once per install)..."
+	$(BIN)/python -m analyzer.ingest.otlp.scanned
 	touch $(STAMP)
 
 # The demo holds real incidents: it shows them and still exits 0.
