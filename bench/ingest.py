@@ -321,7 +321,9 @@ def main() -> None:
           "   (peak: the process plus its ingest workers)")
     for label, path, floor_kind in (("proto", proto_path, "proto-floor"), ("json", json_path, "json-floor")):
         floor_spans, floor_s, floor_mb = measure(floor_kind, str(path))
-        for store_label, store_args in (("in-memory store", ()), ("--db file store", (str(folder / f"{label}.duckdb"),))):
+        db_path = folder / f"{label}.duckdb"
+        db_path.unlink(missing_ok=True)  # a kept folder's store from an earlier run would skip the file
+        for store_label, store_args in (("in-memory store", ()), ("--db file store", (str(db_path),))):
             spans, seconds, peak_mb = measure("ingest", str(path), *store_args)
             assert spans == floor_spans == args.spans, (spans, floor_spans)
             rate, floor_rate = spans / seconds, floor_spans / floor_s

@@ -49,3 +49,15 @@ def test_columnar_and_line_readers_give_identical_records_and_problems(monkeypat
     assert columnar[2] == reference[2] > 100
     assert columnar[1] == reference[1] and any("damaged" in row[0] and "line" in row[1] for row in reference[1])
     assert columnar[0] == reference[0]
+
+
+def test_a_file_larger_than_one_columnar_read_is_cut_at_lines(monkeypatch, tmp_path):
+    """Cut into parts of at most COLUMNAR_MAX_BYTES; a damaged part alone is read line by line."""
+    paths = _jsonl_traces()
+    body = b"".join(p.read_bytes() if p.read_bytes().endswith(b"\n") else p.read_bytes() + b"\n" for p in paths[:6])
+    (tmp_path / "big.otlp.jsonl").write_bytes(body + b"{broken\n" + body)
+    monkeypatch.setattr(json_reader, "COLUMNAR_MAX_BYTES", len(body) // 3)
+    reference = _store([tmp_path / "big.otlp.jsonl"], None, monkeypatch)
+    columnar = _store([tmp_path / "big.otlp.jsonl"], 0, monkeypatch)
+    assert columnar == reference and reference[2] > 50
+    assert any(row[1].startswith("line ") for row in reference[1])

@@ -192,11 +192,22 @@ COLUMNAR_MIN_BYTES: int | None = 1 << 20
 COLUMNAR_MAX_BYTES = 64 << 20
 
 
-def _columnar(src: SourceFile) -> bool:
+def _columnar_parts(src: SourceFile) -> list[SourceFile]:
+    """The parts of `src` to read through the columnar path (each declined one is read line by
+    line): `src` itself, or a whole file larger than COLUMNAR_MAX_BYTES cut at line boundaries;
+    none for a small or compressed input."""
     if COLUMNAR_MIN_BYTES is None or src.compression is not None:
-        return False
+        return []
     size = (src.end if src.end is not None else src.size) - src.start
-    return COLUMNAR_MIN_BYTES <= size <= COLUMNAR_MAX_BYTES
+    if size < COLUMNAR_MIN_BYTES:
+        return []
+    if size <= COLUMNAR_MAX_BYTES:
+        return [src]
+    if src.start or src.end is not None:  # a worker's part is never this large (parallel.PART_BYTES)
+        return []
+    from analyzer.ingest.parallel import split
+
+    return list(split(src, "jsonl", COLUMNAR_MAX_BYTES))
 
 
 def _read_columnar(src: SourceFile, sink: RecordSink) -> bool:
@@ -226,8 +237,14 @@ class OtlpJsonIngester:
         return is_otlp_request(sample)
 
     def read_lines(self, src: SourceFile, sink: RecordSink) -> None:
-        if _columnar(src) and _read_columnar(src, sink):
-            return
+        parts = _columnar_parts(src)
+        if not parts:
+            self._read_each_line(src, sink)
+        for part in parts:
+            if not _read_columnar(part, sink):
+                self._read_each_line(part, sink)
+
+    def _read_each_line(self, src: SourceFile, sink: RecordSink) -> None:
         for number, obj in json_lines(src, sink):
             if is_otlp_request(obj):
                 read_request(obj, sink, str(number), src)
