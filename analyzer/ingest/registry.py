@@ -22,6 +22,8 @@ from analyzer.ingest.source import SourceFile, read_document
 
 HEAD_BYTES = 1 << 20
 SNIFF_LINES = 5
+# A first line longer than the head is read whole for sniffing up to this length.
+LONG_LINE_BYTES = 256 << 20
 
 
 def json_ingesters() -> list[JsonIngester]:
@@ -83,10 +85,25 @@ def _looks_binary(head: bytes) -> bool:
     return b"\x00" in head[:4096]
 
 
+def _long_first_line(src: SourceFile, head: bytes) -> tuple[bytes, bool] | None:
+    """(first line, whether more lines follow) when the first line is longer than the head (a
+    Collector writes a whole batch of spans on one JSON line) and ends within LONG_LINE_BYTES;
+    else None."""
+    if len(head) < HEAD_BYTES or b"\n" in head:
+        return None
+    with src.open() as fh:
+        line = fh.readline(LONG_LINE_BYTES)
+        more = bool(fh.read(4096).strip())
+    return (line, more) if line.endswith(b"\n") else None
+
+
 def _plan_json(src: SourceFile, head: bytes, ingesters: list[JsonIngester]) -> Plan:
     lines = [line for line in head.split(b"\n")[: SNIFF_LINES + 1] if line.strip()]
     single_line = len(lines) == 1 and (len(head) < HEAD_BYTES or head.rstrip().count(b"\n") == 0)
-    for line in lines[:SNIFF_LINES] if len(lines) > 1 or single_line else []:
+    long_line = _long_first_line(src, head)
+    if long_line is not None:  # sniffed whole; alone in the file, it is the document
+        lines, single_line = [long_line[0]], not long_line[1]
+    for line in lines[:SNIFF_LINES] if len(lines) > 1 or single_line or long_line else []:
         try:
             sample = orjson.loads(line)
         except orjson.JSONDecodeError:

@@ -5,6 +5,8 @@ them with their line numbers and reads the rest)."""
 
 from __future__ import annotations
 
+import orjson
+
 from analyzer.ingest import parallel
 from analyzer.ingest.otlp import json_reader
 from analyzer.ingest.registry import plan
@@ -61,3 +63,19 @@ def test_a_file_larger_than_one_columnar_read_is_cut_at_lines(monkeypatch, tmp_p
     columnar = _store([tmp_path / "big.otlp.jsonl"], 0, monkeypatch)
     assert columnar == reference and reference[2] > 50
     assert any(row[1].startswith("line ") for row in reference[1])
+
+
+def test_a_collector_file_whose_lines_are_longer_than_the_sniffed_head_is_json_lines(tmp_path):
+    """A whole batch of spans on each line (over 1 MB) is still JSON Lines, not one document."""
+    from analyzer.ingest import registry
+
+    line = _jsonl_traces()[0].read_bytes().splitlines()[0]
+    request = orjson.loads(line)
+    spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    while len(orjson.dumps(request)) <= registry.HEAD_BYTES:
+        spans.extend(spans[:50])
+    text = orjson.dumps(request) + b"\n"
+    (tmp_path / "batch.otlp.jsonl").write_bytes(text * 3)
+    (tmp_path / "single.otlp.json").write_bytes(text)
+    assert plan(describe(tmp_path / "batch.otlp.jsonl", "b"), ()).mode == "jsonl"
+    assert plan(describe(tmp_path / "single.otlp.json", "s"), ()).mode in ("jsonl", "json")
