@@ -21,6 +21,8 @@ RESOLVED_COLUMNS = [("session_id", "VARCHAR"), ("resolved_step", "INTEGER"), ("t
 # Schema 1 stores lack the resolved columns: readable through the joined records view, and
 # brought to schema 2 by their next finalize.
 READABLE_VERSIONS = (1, SCHEMA_VERSION)
+# finalize updates the resolved columns in place up to this many records, else rebuilds the table
+UPDATE_MAX_ROWS = 300_000
 
 _INGESTED = ", ".join(f'"{name}"' for name in COLUMN_NAMES)
 
@@ -154,8 +156,11 @@ class Store:
 
     def _write_resolved(self) -> None:
         """Write each record's resolved session, step and aligned times (resolve.sql) into its
-        own row of record_store, and make `records` the projection of them. An UPDATE by rowid
-        rewrites only these four columns (rebuilding the wide table cost 4x as much)."""
+        own row of record_store, and make `records` the projection of them. Up to
+        UPDATE_MAX_ROWS rows an UPDATE by rowid rewrites only these four columns (0.04 s vs
+        0.16 s per 40k rich spans); DuckDB's UPDATE grows faster than linearly (11.6 s at 1M),
+        so a larger table is rebuilt in its own row order with the results put beside it by a
+        positional join (~4 s at 1M)."""
         con = self.con
         for name, sql_type in RESOLVED_COLUMNS:
             con.execute(f"ALTER TABLE record_store ADD COLUMN IF NOT EXISTS {name} {sql_type}")
@@ -165,12 +170,21 @@ class Store:
             if rows != distinct:  # a record_id held by several records: keep one result per row
                 con.execute("CREATE OR REPLACE TEMP TABLE _resolved AS "
                             "SELECT DISTINCT ON (rid) * FROM _resolved ORDER BY rid")
-            con.execute("""UPDATE record_store
-                SET session_id = coalesce(x.session_id, record_store.session_own),
-                    resolved_step = coalesce(x.step, record_store.step)::INTEGER,
-                    ts_start = record_store.ts_raw_start - x.offset_ns,
-                    ts_end = record_store.ts_raw_end - x.offset_ns
-                FROM _resolved x WHERE record_store.rowid = x.rid""")
+            if rows <= UPDATE_MAX_ROWS:
+                con.execute("""UPDATE record_store
+                    SET session_id = coalesce(x.session_id, record_store.session_own),
+                        resolved_step = coalesce(x.step, record_store.step)::INTEGER,
+                        ts_start = record_store.ts_raw_start - x.offset_ns,
+                        ts_end = record_store.ts_raw_end - x.offset_ns
+                    FROM _resolved x WHERE record_store.rowid = x.rid""")
+            else:
+                con.execute(f"""CREATE OR REPLACE TABLE record_store AS
+                    SELECT r.* EXCLUDE ({", ".join(name for name, _ in RESOLVED_COLUMNS)}),
+                           coalesce(x.session_id, r.session_own) AS session_id,
+                           coalesce(x.step, r.step)::INTEGER AS resolved_step,
+                           r.ts_raw_start - x.offset_ns AS ts_start,
+                           r.ts_raw_end - x.offset_ns AS ts_end
+                    FROM record_store r POSITIONAL JOIN _resolved x""")
         finally:
             con.execute("DROP TABLE IF EXISTS temp._resolved")
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])

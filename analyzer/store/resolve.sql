@@ -1,8 +1,9 @@
 -- Write the finishing passes' results into record_store once (session, step, aligned times),
 -- so the `records` view is a projection. Run by Store.finalize after sessions.sql, clock
 -- alignment and steps.sql; every finalize (a new ingest into an existing store) redoes it.
--- The narrow results, one row per record_store row by rowid, are written into that row's four
--- resolved columns (Store._write_resolved: an UPDATE, no rewrite of the wide rows).
+-- The narrow results, one row per record_store row in rowid order, are written into that row's
+-- four resolved columns (Store._write_resolved: an UPDATE, or for a large table a rebuild with a
+-- positional join).
 CREATE OR REPLACE TEMP TABLE _resolved AS
 SELECT rs.rowid AS rid,
        s.session_id,

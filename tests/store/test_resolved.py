@@ -5,6 +5,9 @@ resolved columns) reads the same through the joined view."""
 
 from __future__ import annotations
 
+import pytest
+
+from analyzer.store import db as store_db
 from analyzer.store.db import RESOLVED_COLUMNS, Store, _sql
 from analyzer.store.schema import SCHEMA_VERSION
 from tests.conftest import FIXTURES, ingest_paths
@@ -23,7 +26,13 @@ def columns(store: Store, relation: str) -> list[tuple]:
     return store.con.execute(f"DESCRIBE {relation}").fetchall()
 
 
-def test_records_is_a_projection_with_the_joined_values(tmp_path):
+# both ways of writing the resolved columns: in place (small stores) and by rebuilding the table
+WAYS = pytest.mark.parametrize("update_max_rows", [store_db.UPDATE_MAX_ROWS, 0], ids=["update", "rebuild"])
+
+
+@WAYS
+def test_records_is_a_projection_with_the_joined_values(tmp_path, monkeypatch, update_max_rows):
+    monkeypatch.setattr(store_db, "UPDATE_MAX_ROWS", update_max_rows)
     store, _ = ingest_paths(FIXTURES / "multisource", db=tmp_path / "s.duckdb")
     store.con.execute(JOINED)
     assert columns(store, "records") == columns(store, "records_joined")
@@ -39,7 +48,9 @@ def test_records_is_a_projection_with_the_joined_values(tmp_path):
     again.close()
 
 
-def test_a_new_ingest_into_an_existing_store_redoes_the_write(tmp_path):
+@WAYS
+def test_a_new_ingest_into_an_existing_store_redoes_the_write(tmp_path, monkeypatch, update_max_rows):
+    monkeypatch.setattr(store_db, "UPDATE_MAX_ROWS", update_max_rows)
     db = tmp_path / "s.duckdb"
     store, _ = ingest_paths(FIXTURES / "demo", db=db)
     before = store.count("records")
