@@ -37,7 +37,7 @@ def _ingest_bench():
 
 
 def build_directory(folder: Path) -> None:
-    request = _ingest_bench()._template_request()
+    request = _ingest_bench()._template_request(0)
     (folder / "agent.traces.binpb").write_bytes(request.SerializeToString())
     for source in FIXTURE_INPUTS:
         shutil.copytree(ROOT / source, folder / Path(source).name)
