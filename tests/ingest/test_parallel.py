@@ -26,6 +26,7 @@ def _ingest(paths: list[Path], monkeypatch, min_bytes: int, part_bytes: int = 1 
 
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", min_bytes)
     monkeypatch.setattr(parallel, "PART_BYTES", part_bytes)
+    monkeypatch.setattr(parallel, "JSONL_PART_BYTES", part_bytes)
     monkeypatch.setattr(parallel, "WORKERS", 2)
     parts: list = []
     split = parallel.split
