@@ -94,13 +94,11 @@ class RecordSink:
         out is null."""
         if not count:
             return
-        import pyarrow.compute as pc
-
         self.flush()
         seq = pa.array(range(self._next_seq, self._next_seq + count), pa.int64())
         self._next_seq += count
         given = {
-            "record_id": pc.binary_join_element_wise(f"{self.src.file_id}:", pc.cast(seq, pa.string()), ""),
+            "record_id": self._record_ids(seq),
             "file_id": pa.repeat(pa.scalar(self.src.file_id, pa.string()), count),
             "seq": seq,
             "source_kind": pa.repeat(pa.scalar(self.source_kind, pa.string()), count),
@@ -116,9 +114,14 @@ class RecordSink:
         import pyarrow.compute as pc  # only the parent of parallel reads needs it
 
         seq = pc.add(table.column("seq"), seq_base)
-        record_id = pc.binary_join_element_wise(f"{self.src.file_id}:", pc.cast(seq, pa.string()), "")
         table = table.set_column(_I["seq"], ARROW_SCHEMA.field("seq"), seq)
-        return table.set_column(_I["record_id"], ARROW_SCHEMA.field("record_id"), record_id)
+        return table.set_column(_I["record_id"], ARROW_SCHEMA.field("record_id"), self._record_ids(seq))
+
+    def _record_ids(self, seq):
+        """`file_id:seq` of each record, as `new_row` writes it."""
+        import pyarrow.compute as pc
+
+        return pc.binary_join_element_wise(f"{self.src.file_id}:", pc.cast(seq, pa.string()), "")
 
     def flush(self) -> None:
         if not self._rows:

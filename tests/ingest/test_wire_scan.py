@@ -19,8 +19,8 @@ from google.protobuf.message import DecodeError  # noqa: E402
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
 
 from analyzer.ingest import parallel  # noqa: E402
-from analyzer.ingest.otlp.span_batch import Pending
-from analyzer.ingest.otlp import proto_reader, scanned, wire_scan  # noqa: E402
+from analyzer.ingest.otlp.span_batch import emit  # noqa: E402
+from analyzer.ingest.otlp import proto_reader, wire_scan  # noqa: E402
 from analyzer.ingest.registry import plan  # noqa: E402
 from analyzer.ingest.sink import RecordSink  # noqa: E402
 from analyzer.ingest.source import SourceFile, describe  # noqa: E402
@@ -99,9 +99,7 @@ def _rows(data: bytes, use_scanner: bool) -> tuple[list, list] | None:
         batch = proto_reader._scanned_batch(data, "@0", src.path.name)
         if batch is None:
             return None
-        pending = Pending(sink)
-        pending.add(batch)
-        pending.flush()
+        emit(batch, sink)
     else:
         proto_reader._parse_message(data, "traces", sink, 0, "@0")
     sink.flush()

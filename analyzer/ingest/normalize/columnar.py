@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from analyzer.ingest.normalize import semconv
 from analyzer.ingest.normalize.conventions import ATTRIBUTE_KEYS, KIND_KEYS, PLACEHOLDER_IDS, SESSION_RANKS
-from analyzer.ingest.normalize.genai_events import call_fields, is_genai_event
+from analyzer.ingest.otlp.records import bad_ids_reason, exception_fields, genai_event_fields
 from analyzer.ingest.otlp.span_batch import (
     V_ARRAY, V_BOOL, V_BYTES, V_DOUBLE, V_INT, V_KVLIST, V_STRING, SpanBatch,
 )
@@ -160,18 +160,17 @@ class _Column:
     def missing(self) -> np.ndarray:
         return self.idx < 0
 
-    def array(self) -> pa.Array:
-        if not self.pieces:
-            return pa.nulls(len(self.idx), self.type)
+    def _at(self, idx: np.ndarray) -> pa.Array:
         data = pa.concat_arrays(self.pieces) if len(self.pieces) > 1 else self.pieces[0]
-        return data.take(pa.array(self.idx, mask=self.idx < 0))
+        return data.take(pa.array(idx, mask=idx < 0))
+
+    def array(self) -> pa.Array:
+        return self._at(self.idx) if self.pieces else pa.nulls(len(self.idx), self.type)
 
     def values_at(self, spans: np.ndarray) -> list[Any]:
         if not self.pieces or not len(spans):
             return [None] * len(spans)
-        data = pa.concat_arrays(self.pieces) if len(self.pieces) > 1 else self.pieces[0]
-        idx = self.idx[spans]
-        return data.take(pa.array(idx, mask=idx < 0)).to_pylist()
+        return self._at(self.idx[spans]).to_pylist()
 
 
 def _to_arrow(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
@@ -207,7 +206,7 @@ class _Normalizer:
             elif decoder == "tool_result":
                 odd = pc.or_(pc.starts_with(pc.utf8_ltrim_whitespace(values), "["), pc.starts_with(values, '"'))
             if odd is not None and pc.any(odd).as_py():
-                values = self._python_rows(decoder, key, rows, values, odd)
+                values = self._python_rows(decoder, key, values, odd)
             blank = pc.equal(values, "")
             if decoder == "call_id":
                 blank = pc.or_(blank, pc.is_in(values, pa.array(sorted(PLACEHOLDER_IDS))))
@@ -217,22 +216,21 @@ class _Normalizer:
         return [None if _empty(v := semconv._decode(decoder, value, {}, key)) else v
                 for value in self.attrs.py_values(rows)]
 
-    def _python_rows(self, decoder: str, key: str, rows: np.ndarray, values: pa.Array, odd: pa.Array) -> pa.Array:
+    def _python_rows(self, decoder: str, key: str, values: pa.Array, odd: pa.Array) -> pa.Array:
         """Replace the rows `odd` marks with semconv's decoding of them."""
-        mask = odd.to_numpy(zero_copy_only=False)
-        which = np.flatnonzero(mask)
-        decoded = [semconv._decode(decoder, v, {}, key) for v in values.take(pa.array(which)).to_pylist()]
-        out = values.to_pylist()
-        for i, v in zip(which.tolist(), decoded):
-            out[i] = v if isinstance(v, str) or v is None else semconv.json_text(v)
-        return pa.array(out, pa.string())
+        decoded = [semconv._decode(decoder, v, {}, key) for v in values.filter(odd).to_pylist()]
+        texts = [v if isinstance(v, str) or v is None else semconv.json_text(v) for v in decoded]
+        return pc.replace_with_mask(values, odd, pa.array(texts, pa.string()))
 
-    def lookup(self, target: str, mask: np.ndarray, arrow_type: pa.DataType) -> _Column:
-        """semconv.lookup for the spans in `mask`, as a column."""
-        col = _Column(self.n, arrow_type)
+    def lookup(self, target: str, mask: np.ndarray, arrow_type: pa.DataType, into: _Column | None = None) -> _Column:
+        """semconv.lookup for the spans in `mask`, as a column (or into a column that other
+        spans already filled)."""
+        col = into if into is not None else _Column(self.n, arrow_type)
         for key, decoder, _ in ATTRIBUTE_KEYS[target]:
             if decoder in _FLAT:
-                self._flat(col, key, decoder, mask)
+                found = self._flat(key, decoder, np.flatnonzero(mask & col.missing()))
+                if found:
+                    col.put(np.array(list(found), np.int64), [semconv.json_text(v) for v in found.values()])
                 continue
             found = self.attrs.get(key)
             if found is None:
@@ -248,13 +246,8 @@ class _Normalizer:
         out: dict[int, Any] = {}
         for key, decoder, _ in ATTRIBUTE_KEYS[target]:
             if decoder in _FLAT:
-                style = "oi" if decoder == "openinference_flat" else "genai"
-                candidates = np.flatnonzero(mask)
-                for span, fields in self.attrs.flat_dicts(key + ".", candidates).items():
-                    if span not in out:
-                        value = semconv._flat_messages(fields, key + ".", style)
-                        if not _empty(value):
-                            out[span] = value
+                for span, value in self._flat(key, decoder, np.flatnonzero(mask)).items():
+                    out.setdefault(span, value)
                 continue
             found = self.attrs.get(key)
             if found is None:
@@ -277,13 +270,11 @@ class _Normalizer:
                     out[span] = decoded
         return out
 
-    def _flat(self, col: _Column, key: str, decoder: str, mask: np.ndarray) -> None:
+    def _flat(self, key: str, decoder: str, candidates: np.ndarray) -> dict[int, Any]:
+        """{span: messages} of a flattened message list (OpenInference, deprecated GenAI)."""
         style = "oi" if decoder == "openinference_flat" else "genai"
-        candidates = np.flatnonzero(mask & col.missing())
-        found = {span: v for span, fields in self.attrs.flat_dicts(key + ".", candidates).items()
-                 if not _empty(v := semconv._flat_messages(fields, key + ".", style))}
-        if found:
-            col.put(np.array(list(found), np.int64), [semconv.json_text(v) for v in found.values()])
+        return {span: v for span, fields in self.attrs.flat_dicts(key + ".", candidates).items()
+                if not _empty(v := semconv._flat_messages(fields, key + ".", style))}
 
     # -- classification ---------------------------------------------------------------------
     def classify(self) -> tuple[np.ndarray, list[str], list[str], list[str | None]]:
@@ -327,14 +318,10 @@ class _Normalizer:
             found = self.attrs.get(key)
             if found is None:
                 continue
-            spans, rows = found
-            at = np.searchsorted(spans, span) if _sorted(spans) else None
-            if at is not None and at < len(spans) and spans[at] == span:
+            spans, rows = found  # sorted by span (the pivot sorts by key, then span)
+            at = np.searchsorted(spans, span)
+            if at < len(spans) and spans[at] == span:
                 out[key] = self.attrs.py_values(rows[at:at + 1])[0]
-            elif at is None:
-                hit = np.flatnonzero(spans == span)
-                if len(hit):
-                    out[key] = self.attrs.py_values(rows[hit[:1]])[0]
         return out
 
 
@@ -357,10 +344,6 @@ def _distinct_rows(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         key = key * width + code
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     return first, inverse
-
-
-def _sorted(spans: np.ndarray) -> bool:
-    return bool(len(spans) < 2 or (spans[1:] >= spans[:-1]).all())
 
 
 def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[str, str]]]:
@@ -393,9 +376,11 @@ def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[s
         if not sel.any():
             continue
         span_ids, rows = span_ids[sel], rows[sel]
-        values = [None if v is None or v == "" else str(v) for v in norm.attrs.py_values(rows)] \
-            if not np.isin(norm.attrs.vtype[rows], _TEXTUAL).all() else \
-            pc.if_else(pc.equal(_take(norm.str_col, rows), ""), pa.scalar(None, pa.string()), _take(norm.str_col, rows))
+        if np.isin(norm.attrs.vtype[rows], _TEXTUAL).all():
+            texts = _take(norm.str_col, rows)
+            values = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+        else:
+            values = [None if v is None or v == "" else str(v) for v in norm.attrs.py_values(rows)]
         before = session.missing().copy()
         session.put(span_ids, values)
         now = before & ~session.missing()
@@ -416,8 +401,7 @@ def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[s
         cols[column] = norm.lookup(f"tool_call.{column}", is_tool, types[column])
     for column in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
         cols[column] = norm.lookup(f"llm_call.{column}", is_llm, types[column])
-    other_args = norm.lookup("agent_run.args", is_other, types["args"])
-    _merge(cols["args"], other_args)
+    norm.lookup("agent_run.args", is_other, types["args"], into=cols["args"])
     text = norm.lookup("agent_run.text", is_other, types["text"])
     _llm_fields(norm, is_llm, cols, text, types)
     cols["text"] = text
@@ -468,13 +452,6 @@ def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[s
     return out, problems
 
 
-def _merge(into: _Column, other: _Column) -> None:
-    """Spans of disjoint kinds filled two lookups of one column."""
-    have = np.flatnonzero(~other.missing())
-    if len(have):
-        into.put(have, other.values_at(have))
-
-
 def _llm_fields(norm: _Normalizer, is_llm: np.ndarray, cols: dict[str, _Column], text: _Column,
                 types: dict[str, pa.DataType]) -> None:
     """semconv.normalize's model-call part: message lists, the calls the model asked for, the
@@ -489,14 +466,8 @@ def _llm_fields(norm: _Normalizer, is_llm: np.ndarray, cols: dict[str, _Column],
     if inputs:
         spans = np.array(list(inputs), np.int64)
         cols["input_messages"].put(spans, _texts(inputs.values()))
-        no_system = [s for s in spans.tolist() if system.idx[s] < 0]
-        values = {}
-        for span in no_system:
-            parts = [m.get("content") for m in inputs[span] if m.get("role") == "system" and m.get("content")]
-            if parts:
-                values[span] = "\n".join(parts)
-        if values:
-            system.put(np.array(list(values), np.int64), list(values.values()))
+        unstated = spans[system.missing()[spans]]
+        system.put(unstated, [semconv.system_of(inputs[span]) for span in unstated.tolist()])
     cols["system_instructions"] = system
     if outputs:
         spans = np.array(list(outputs), np.int64)
@@ -505,13 +476,11 @@ def _llm_fields(norm: _Normalizer, is_llm: np.ndarray, cols: dict[str, _Column],
         if calls:
             cols["requested_tool_calls"].put(np.array(list(calls), np.int64),
                                              [semconv.json_text(c) for c in calls.values()])
-        fallback = llm_text.values_at(spans)
-        words = []
-        for messages, other in zip(outputs.values(), fallback):
-            value = semconv._messages_text(messages) or other
-            words.append(None if isinstance(semconv._loads(value), (dict, list)) else value)
-        text.put(spans, words)
-    rest = np.flatnonzero(is_llm & ~np.isin(np.arange(n), np.array(list(outputs), np.int64)) & ~llm_text.missing())
+        text.put(spans, [semconv.model_words(messages, stated)
+                         for messages, stated in zip(outputs.values(), llm_text.values_at(spans))])
+    without_outputs = is_llm.copy()
+    without_outputs[list(outputs)] = False
+    rest = np.flatnonzero(without_outputs & ~llm_text.missing())  # model_words(None, stated) is stated
     if len(rest):
         text.put(rest, llm_text.values_at(rest))
 
@@ -530,38 +499,26 @@ def _texts(values) -> list[str | None]:
 
 def _events(norm: _Normalizer, events_json: pa.ChunkedArray, kind_arr: np.ndarray, cols: dict[str, _Column],
             error_type: _Column, error_message: _Column, types: dict[str, pa.DataType]) -> None:
-    """emit_span's reading of span events, for the spans that have any."""
-    valid = events_json.is_valid().to_numpy(zero_copy_only=False)
-    spans = np.flatnonzero(valid)
+    """emit_span's reading of span events (records.genai_event_fields, exception_fields), for
+    the spans that have any: each fills only what the span left empty."""
+    spans = np.flatnonzero(events_json.is_valid().to_numpy(zero_copy_only=False))
     texts = events_json.take(pa.array(spans)).to_pylist()
-    current_type = dict(zip(spans.tolist(), error_type.values_at(spans)))
-    current_message = dict(zip(spans.tolist(), error_message.values_at(spans)))
     fills: dict[str, dict[int, Any]] = {}
-    types_set, messages_set = {}, {}
     for span, text in zip(spans.tolist(), texts):
         events = orjson.loads(text)
-        genai = [(e.get("name"), None, e.get("attrs") or {}) for e in events if is_genai_event(e.get("name"))]
-        if genai:
-            for key, value in call_fields(kind_arr[span], genai).items():
-                column = cols.get(key)
-                if value is not None and (column is None or column.idx[span] < 0):
-                    fills.setdefault(key, {})[span] = value
-        for event in events:
-            if event.get("name") != "exception":
-                continue
-            eattrs = event.get("attrs") or {}
-            if current_type[span] is None and eattrs.get("exception.type"):
-                current_type[span] = types_set[span] = str(eattrs["exception.type"])
-            if current_message[span] is None and eattrs.get("exception.message"):
-                current_message[span] = messages_set[span] = str(eattrs["exception.message"])
+        for key, value in genai_event_fields(kind_arr[span], events).items():
+            column = cols.get(key)
+            if value is not None and (column is None or column.idx[span] < 0):
+                fills.setdefault(key, {})[span] = value
+        exception_type, exception_message = exception_fields(events)
+        if exception_type is not None and error_type.idx[span] < 0:
+            fills.setdefault("error_type", {})[span] = exception_type
+        if exception_message is not None and error_message.idx[span] < 0:
+            fills.setdefault("error_message", {})[span] = exception_message
+    targets = {"error_type": error_type, "error_message": error_message}
     for key, values in fills.items():
-        if key not in cols:
-            cols[key] = _Column(norm.n, types[key])
-        cols[key].put(np.array(list(values), np.int64), list(values.values()))
-    if types_set:
-        error_type.put(np.array(list(types_set), np.int64), list(types_set.values()))
-    if messages_set:
-        error_message.put(np.array(list(messages_set), np.int64), list(messages_set.values()))
+        column = targets.get(key) or cols.setdefault(key, _Column(norm.n, types[key]))
+        column.put(np.array(list(values), np.int64), list(values.values()))
 
 
 def _flags(spans: pa.Table, position: pa.Array) -> tuple[pa.Array, list[tuple[str, str]]]:
@@ -581,7 +538,7 @@ def _flags(spans: pa.Table, position: pa.Array) -> tuple[pa.Array, list[tuple[st
         names = bad_list[i] or []
         row = [f"bad_{name}_id_length" for name in names]
         if names:
-            problems.append((positions[i], "ids of wrong length: " + ", ".join(f"{name}_id" for name in names)))
+            problems.append((positions[i], bad_ids_reason(row)))
         if backwards[i]:
             row.append("end_before_start")
         flags[i] = row

@@ -207,6 +207,22 @@ def _messages_text(messages: list[dict[str, Any]] | None) -> str | None:
     return "\n".join(texts) if texts else None
 
 
+def system_of(inputs: list[dict[str, Any]] | None) -> str | None:
+    """A model call's system instructions from its input messages (when no attribute states them)."""
+    from analyzer.ingest.normalize.messages import system_text
+
+    return system_text(inputs)
+
+
+def model_words(outputs: list[dict[str, Any]] | None, stated: str | None) -> str | None:
+    """The words a model call wrote: its output messages' text, else the text an attribute
+    states; none when that text is the raw output the messages were read from."""
+    text = _messages_text(outputs) or stated
+    if outputs and isinstance(_loads(text), (dict, list)):
+        return None
+    return text
+
+
 def _python_or_json(value: Any) -> Any:
     """Arguments written as JSON or as a Python literal (any-agent's LangChain `str(dict)`)."""
     if not isinstance(value, str) or value[:1] not in ("{", "["):
@@ -394,14 +410,8 @@ def normalize(attrs: dict[str, Any], name: str) -> dict[str, Any]:
         out["input_messages"] = json_text(inputs)
         out["output_messages"] = json_text(outputs)
         out["requested_tool_calls"] = json_text(_requested_calls(outputs))
-        out["system_instructions"] = lookup(attrs, "llm_call.system_instructions")
-        if out["system_instructions"] is None and inputs:
-            system = [m.get("content") for m in inputs if m.get("role") == "system" and m.get("content")]
-            out["system_instructions"] = "\n".join(system) if system else None
-        text = _messages_text(outputs) or lookup(attrs, "llm_call.text")
-        if outputs and isinstance(_loads(text), (dict, list)):
-            text = None  # the raw output the messages came from, not words the model wrote
-        out["text"] = text
+        out["system_instructions"] = lookup(attrs, "llm_call.system_instructions") or system_of(inputs)
+        out["text"] = model_words(outputs, lookup(attrs, "llm_call.text"))
         for column in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
             out[column] = lookup(attrs, f"llm_call.{column}")
         return out

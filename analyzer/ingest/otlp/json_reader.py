@@ -213,14 +213,12 @@ def _columnar_parts(src: SourceFile) -> list[SourceFile]:
 def _read_columnar(src: SourceFile, sink: RecordSink) -> bool:
     """Read `src` through the columnar path; False (nothing read) when it declines the file."""
     from analyzer.ingest.otlp.json_columnar import span_batch_jsonl
-    from analyzer.ingest.otlp.span_batch import Pending
+    from analyzer.ingest.otlp.span_batch import emit
 
     batch = span_batch_jsonl(src.path, src.path.name, src.start, src.end, src.first_line)
     if batch is None:
         return False
-    pending = Pending(sink)
-    pending.add(batch)
-    pending.flush()
+    emit(batch, sink)
     return True
 
 

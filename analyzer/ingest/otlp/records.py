@@ -88,10 +88,36 @@ def checked_ids(flags: list[str], **ids: Any) -> tuple[str | None, ...]:
     return tuple(out)
 
 
+def bad_ids_reason(flags: list[str]) -> str:
+    """The problem reported for `bad_<name>_id_length` flags."""
+    names = ", ".join(f.removeprefix("bad_").removesuffix("_length") for f in flags)
+    return f"ids of wrong length: {names}"
+
+
 def report_bad_ids(sink: RecordSink, position: str, flags: list[str]) -> None:
     if flags:
-        names = ", ".join(f.removeprefix("bad_").removesuffix("_length") for f in flags)
-        sink.problem(position, f"ids of wrong length: {names}")
+        sink.problem(position, bad_ids_reason(flags))
+
+
+def genai_event_fields(kind: str, events: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Columns a span's GenAI events give it (content written as span events: Strands, Semantic
+    Kernel, OpenLIT); they fill only what its attributes left empty."""
+    genai = [(e.get("name"), None, e.get("attrs") or {}) for e in events or () if is_genai_event(e.get("name"))]
+    return call_fields(kind, genai) if genai else {}
+
+
+def exception_fields(events: list[dict[str, Any]] | None) -> tuple[str | None, str | None]:
+    """(type, message) from a span's exception events: the first given of each; they stand in
+    for an error type and message the span does not state itself."""
+    error_type = error_message = None
+    for event in events or ():
+        if event.get("name") == "exception":
+            eattrs = event.get("attrs") or {}
+            if error_type is None and eattrs.get("exception.type"):
+                error_type = str(eattrs["exception.type"])
+            if error_message is None and eattrs.get("exception.message"):
+                error_message = str(eattrs["exception.message"])
+    return error_type, error_message
 
 
 def emit_span(
@@ -122,11 +148,9 @@ def emit_span(
 
     row = sink.new_row(position)
     fields = normalize(attrs, name)
-    genai_events = [(e.get("name"), None, e.get("attrs") or {}) for e in events or () if is_genai_event(e.get("name"))]
-    if genai_events:  # content written as span events (Strands, Semantic Kernel, OpenLIT)
-        for key, value in call_fields(fields["kind"], genai_events).items():
-            if fields.get(key) is None:
-                fields[key] = value
+    for key, value in genai_event_fields(fields["kind"], events).items():
+        if fields.get(key) is None:
+            fields[key] = value
     for key, value in fields.items():
         if value is not None:
             row[I[key]] = value
@@ -134,15 +158,10 @@ def emit_span(
     if fields["kind"] == "tool_call" and kind_name in ("server", "consumer"):
         row[I["kind"]] = "tool_server"
     status = STATUS_CODES.get(status_code, "unset")
-    error_message = status_message or None
-    if events:
-        for event in events:
-            if event.get("name") == "exception":
-                eattrs = event.get("attrs") or {}
-                if row[I["error_type"]] is None and eattrs.get("exception.type"):
-                    row[I["error_type"]] = str(eattrs["exception.type"])
-                if error_message is None and eattrs.get("exception.message"):
-                    error_message = str(eattrs["exception.message"])
+    exception_type, exception_message = exception_fields(events)
+    if row[I["error_type"]] is None:
+        row[I["error_type"]] = exception_type
+    error_message = status_message or exception_message
     row[I["name"]] = name
     row[I["trace_id"]] = trace_hex
     row[I["span_id"]] = span_hex

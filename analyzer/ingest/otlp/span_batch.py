@@ -120,13 +120,17 @@ class Pending:
             self.flush()
 
     def flush(self) -> None:
-        if not self.batches:
-            return
-        from analyzer.ingest.normalize.columnar import normalize_batch
+        if self.batches:
+            batch = concat(self.batches)
+            self.batches, self.spans = [], 0
+            emit(batch, self.sink)
 
-        batch = concat(self.batches)
-        self.batches, self.spans = [], 0
-        columns, problems = normalize_batch(batch)
-        for position, reason in problems:
-            self.sink.problem(position, reason)
-        self.sink.add_columns(columns, batch.count)
+
+def emit(batch: SpanBatch, sink) -> None:
+    """Normalize a batch and append its records and problems to `sink`."""
+    from analyzer.ingest.normalize.columnar import normalize_batch
+
+    columns, problems = normalize_batch(batch)
+    for position, reason in problems:
+        sink.problem(position, reason)
+    sink.add_columns(columns, batch.count)
