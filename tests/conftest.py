@@ -30,6 +30,21 @@ def ingest_paths(*paths: Path, db: Path | None = None):
     return store, summary
 
 
+def store_contents(*paths: Path) -> tuple[list[tuple], list[tuple], int]:
+    """(record_store rows by record id, input problems, records counted) after ingesting `paths`
+    in one process: what two read paths must agree on."""
+    from analyzer.ingest import parallel
+
+    saved, parallel.PARALLEL_MIN_BYTES = parallel.PARALLEL_MIN_BYTES, 1 << 62
+    try:
+        store, summary = ingest_paths(*paths)
+    finally:
+        parallel.PARALLEL_MIN_BYTES = saved
+    records = store.con.execute("SELECT * FROM record_store ORDER BY record_id").fetchall()
+    problems = store.con.execute("SELECT * FROM input_problems ORDER BY ALL").fetchall()
+    return records, problems, summary.records
+
+
 def rule_findings(rules, *paths: Path, options: dict | None = None) -> list[dict]:
     """Findings of `rules` (with per-code `options`) on a fresh store holding `paths`."""
     from analyzer.engine.runner import run_rules

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import orjson
 
-from analyzer.ingest import parallel
 from analyzer.ingest.otlp import json_reader
 from analyzer.ingest.registry import plan
 from analyzer.ingest.source import describe
-from tests.conftest import FIXTURES, ingest_paths
+from tests.conftest import FIXTURES, store_contents
 
 
 def _jsonl_traces() -> list:
@@ -28,11 +27,7 @@ def _jsonl_traces() -> list:
 
 def _store(paths, min_bytes, monkeypatch):
     monkeypatch.setattr(json_reader, "COLUMNAR_MIN_BYTES", min_bytes)
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1 << 62)
-    store, summary = ingest_paths(*paths)
-    records = store.con.execute("SELECT * FROM record_store ORDER BY record_id").fetchall()
-    problems = store.con.execute("SELECT * FROM input_problems ORDER BY ALL").fetchall()
-    return records, problems, summary.records
+    return store_contents(*paths)
 
 
 def test_columnar_and_line_readers_give_identical_records_and_problems(monkeypatch, tmp_path):

@@ -31,6 +31,7 @@ from analyzer.ingest.otlp.span_batch import (  # noqa: E402
 from analyzer.ingest.registry import plan  # noqa: E402
 from analyzer.ingest.sink import RecordSink  # noqa: E402
 from analyzer.ingest.source import SourceFile, describe  # noqa: E402
+from tests.ingest.damage import cut_or_flip  # noqa: E402
 from tests.conftest import FIXTURES, ROOT  # noqa: E402
 from tests.ingest.span_batch_ref import _Capture, deduped_attrs, reference_batch  # noqa: E402
 
@@ -320,11 +321,8 @@ def corrupt_cases(count: int, seed: int) -> list[bytes]:
     for index in range(count):
         data = bytearray(rng.choice(seeds))
         how = index % 3
-        if how == 0:
-            data = data[: rng.randrange(len(data))]
-        elif how == 1:
-            for _ in range(rng.randint(1, 4)):
-                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        if how < 2:
+            data = cut_or_flip(data, rng, how)
         else:
             at = rng.randrange(len(data))
             data[at:at + 1] = struct.pack("B", rng.randrange(256))

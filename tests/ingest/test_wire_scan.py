@@ -18,13 +18,13 @@ pytest.importorskip("numba")
 from google.protobuf.message import DecodeError  # noqa: E402
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
 
-from analyzer.ingest import parallel  # noqa: E402
 from analyzer.ingest.otlp.span_batch import emit  # noqa: E402
 from analyzer.ingest.otlp import proto_reader, wire_scan  # noqa: E402
 from analyzer.ingest.registry import plan  # noqa: E402
 from analyzer.ingest.sink import RecordSink  # noqa: E402
 from analyzer.ingest.source import SourceFile, describe  # noqa: E402
-from tests.conftest import FIXTURES, REALDATA, ROOT, ingest_paths  # noqa: E402
+from tests.ingest.damage import cut_or_flip  # noqa: E402
+from tests.conftest import FIXTURES, REALDATA, ROOT, store_contents  # noqa: E402
 
 
 def _protobuf_inputs() -> list[tuple[Path, str, str]]:
@@ -60,11 +60,7 @@ def _messages(path: Path, mode: str) -> list[bytes]:
 
 def _store_contents(paths, scan_min_bytes, monkeypatch):
     monkeypatch.setattr(proto_reader, "SCAN_MIN_BYTES", scan_min_bytes)
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1 << 62)
-    store, summary = ingest_paths(*paths)
-    records = store.con.execute("SELECT * FROM record_store ORDER BY record_id").fetchall()
-    problems = store.con.execute("SELECT * FROM input_problems ORDER BY ALL").fetchall()
-    return records, problems, summary.records
+    return store_contents(*paths)
 
 
 def test_scanner_and_library_give_identical_records_and_problems(monkeypatch, tmp_path):
@@ -116,11 +112,8 @@ def fuzz_cases(count: int, seed: int) -> list[bytes]:
     for index in range(count):
         data = bytearray(rng.choice(seeds))
         how = index % 3
-        if how == 0:
-            data = data[: rng.randrange(len(data))]
-        elif how == 1:
-            for _ in range(rng.randint(1, 4)):
-                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        if how < 2:
+            data = cut_or_flip(data, rng, how)
         else:
             for _ in range(rng.randint(1, 2)):
                 at = rng.randrange(len(data) - 1)
