@@ -13,7 +13,7 @@ import pyarrow as pa
 from analyzer.clock import align, create_clock_tables
 from analyzer.errors import StoreError
 from analyzer.store.call_merge import merge_calls_and_lend_events
-from analyzer.store.schema import COLUMN_NAMES, RECORD_COLUMNS, SCHEMA_VERSION
+from analyzer.store.schema import COLUMN_NAMES, RECORD_COLUMNS, SCHEMA_VERSION, ZSTD_COLUMNS
 
 # Written by finalize beside the ingested columns (resolve.sql); the records view projects them.
 RESOLVED_COLUMNS = [("session_id", "VARCHAR"), ("resolved_step", "INTEGER"), ("ts_start", "BIGINT"),
@@ -25,6 +25,29 @@ READABLE_VERSIONS = (1, SCHEMA_VERSION)
 UPDATE_MAX_ROWS = 300_000
 
 _INGESTED = ", ".join(f'"{name}"' for name in COLUMN_NAMES)
+_JSON_COLUMNS = frozenset(name for name, sql_type, _ in RECORD_COLUMNS if sql_type == "JSON")
+
+
+def _record_store_ddl(table: str, resolved: bool = False) -> str:
+    columns = [f'"{name}" {sql_type}' + (" USING COMPRESSION zstd" if name in ZSTD_COLUMNS else "")
+               for name, sql_type, _ in RECORD_COLUMNS]
+    if resolved:
+        columns += [f"{name} {sql_type}" for name, sql_type in RESOLVED_COLUMNS]
+    return f"CREATE TABLE {table} ({', '.join(columns)})"
+
+
+def _as_json(table: pa.Table) -> pa.Table:
+    """The JSON columns typed as Arrow's JSON extension, which DuckDB takes as JSON as it is:
+    a string column would be parsed again to be checked (a third of the insert's CPU). Our
+    ingesters write these columns with orjson or its byte-identical kernels."""
+    json_type = pa.json_(pa.string())
+    for name in _JSON_COLUMNS & set(table.column_names):
+        i = table.schema.get_field_index(name)
+        column = table.column(i)
+        if column.type == pa.string():
+            chunks = [pa.ExtensionArray.from_storage(json_type, chunk) for chunk in column.chunks]
+            table = table.set_column(i, pa.field(name, json_type), pa.chunked_array(chunks, json_type))
+    return table
 
 
 def _sql(name: str) -> str:
@@ -74,8 +97,7 @@ class Store:
                 f"Store {self.path!r} has schema version {row[0]}, this seamscan reads {SCHEMA_VERSION}",
                 hint="re-create it with `seamscan ingest PATH --db NEWFILE`",
             )
-        columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type, _ in RECORD_COLUMNS)
-        con.execute(f"CREATE TABLE IF NOT EXISTS record_store ({columns})")
+        con.execute(_record_store_ddl("IF NOT EXISTS record_store"))
         con.execute(
             """CREATE TABLE IF NOT EXISTS files (
                 file_id VARCHAR, path VARCHAR, content_hash VARCHAR PRIMARY KEY, size BIGINT,
@@ -112,7 +134,7 @@ class Store:
 
     def load(self, table: pa.Table) -> None:
         """Bulk insert one Arrow batch in the record schema."""
-        self.con.register("_seamscan_batch", table)
+        self.con.register("_seamscan_batch", _as_json(table))
         try:
             self.con.execute(f"INSERT INTO record_store ({_INGESTED}) SELECT * FROM _seamscan_batch")
         finally:
@@ -178,13 +200,17 @@ class Store:
                         ts_end = record_store.ts_raw_end - x.offset_ns
                     FROM _resolved x WHERE record_store.rowid = x.rid""")
             else:
-                con.execute(f"""CREATE OR REPLACE TABLE record_store AS
+                # a table of the same definition (column compression included), filled, renamed
+                con.execute(_record_store_ddl("_record_store_new", resolved=True))
+                con.execute(f"""INSERT INTO _record_store_new
                     SELECT r.* EXCLUDE ({", ".join(name for name, _ in RESOLVED_COLUMNS)}),
                            coalesce(x.session_id, r.session_own) AS session_id,
                            coalesce(x.step, r.step)::INTEGER AS resolved_step,
                            r.ts_raw_start - x.offset_ns AS ts_start,
                            r.ts_raw_end - x.offset_ns AS ts_end
                     FROM record_store r POSITIONAL JOIN _resolved x""")
+                con.execute("DROP TABLE record_store")
+                con.execute("ALTER TABLE _record_store_new RENAME TO record_store")
         finally:
             con.execute("DROP TABLE IF EXISTS temp._resolved")
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])

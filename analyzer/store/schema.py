@@ -68,6 +68,11 @@ RECORD_COLUMNS: list[tuple[str, str, pa.DataType]] = [
     ("source_pos", "VARCHAR", pa.string()),
 ]
 
+# Columns a store file keeps zstd-compressed: the large texts (every attribute, message lists).
+# DuckDB's default tries each lightweight method on every segment: 2.7 s to write 200k rich
+# spans to a file (137 MB) where zstd on these three takes 1.75 s (56 MB).
+ZSTD_COLUMNS = frozenset({"attrs", "input_messages", "output_messages"})
+
 COLUMN_NAMES = [c for c, _, _ in RECORD_COLUMNS]
 COLUMN_INDEX = {c: i for i, c in enumerate(COLUMN_NAMES)}
 ARROW_SCHEMA = pa.schema([(c, t) for c, _, t in RECORD_COLUMNS])

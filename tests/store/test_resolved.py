@@ -77,3 +77,26 @@ def test_a_schema_1_store_reads_the_same_and_is_upgraded_by_its_next_finalize(tm
     assert rows(old, "records") == expected
     assert old.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     old.close()
+
+
+@WAYS
+def test_a_store_file_keeps_the_large_texts_zstd_compressed_and_the_json_columns_json(tmp_path, monkeypatch,
+                                                                                     update_max_rows):
+    """Column compression is part of record_store's definition, so a rebuilt table keeps it; the
+    JSON columns, loaded as Arrow's JSON extension, stay typed JSON and readable as JSON."""
+    from analyzer.store.schema import ZSTD_COLUMNS
+
+    monkeypatch.setattr(store_db, "UPDATE_MAX_ROWS", update_max_rows)
+    store, _ = ingest_paths(FIXTURES / "otlp-encodings", db=tmp_path / "s.duckdb")
+    con = store.con
+    con.execute("CHECKPOINT")
+    compression = dict(con.execute(
+        "SELECT column_name, string_agg(DISTINCT compression) FROM pragma_storage_info('record_store') "
+        "WHERE segment_type NOT IN ('VALIDITY') GROUP BY column_name").fetchall())
+    assert {name: compression[name] for name in ZSTD_COLUMNS} == {name: "ZSTD" for name in ZSTD_COLUMNS}
+    assert compression["name"] != "ZSTD"  # the others keep DuckDB's choice
+    types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
+                             "WHERE table_name = 'record_store'").fetchall())
+    assert types["attrs"] == types["events"] == types["input_messages"] == "JSON"
+    assert con.execute("SELECT count(*) FROM record_store WHERE attrs IS NOT NULL AND json_type(attrs) <> 'OBJECT'"
+                       ).fetchone() == (0,)
