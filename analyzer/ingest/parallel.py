@@ -1,10 +1,12 @@
-"""Large uncompressed files read in parts by worker processes.
+"""Large uncompressed files read in parts by worker processes and by the parent.
 
 A length-prefixed protobuf stream is split at message boundaries, JSON Lines at line
 boundaries. Each part is read by the serial reader (`read_stream`, `read_lines`) on a
 `SourceFile.part`, so positions stay true; workers return Arrow batches and the parent loads
-them in file order, with a bounded number of parts in flight. Small inputs never start a
-worker. Records are numbered in the parent (`RecordSink.add_part`): `seq` is the record's
+them in file order, with a bounded number of parts in flight. The parent is one of the
+readers: while the part due next is still with a worker it reads a later part itself (with
+2 cores: one worker process, and no core idle while the parent waits). Small inputs never
+start a worker. Records are numbered in the parent (`RecordSink.add_part`): `seq` is the record's
 ordinal in the file and `record_id` is `file_id:seq`, whichever path read the file."""
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ PART_BYTES = 4 << 20
 # JSON Lines parts are larger: DuckDB's JSON reader has a fixed cost per part (16 MB parts read
 # 200k rich spans in 10.5 s where 4 MB parts took 16 s; the peak grows ~0.8 GB with them).
 JSONL_PART_BYTES = 16 << 20
-WORKERS = os.cpu_count() or 1
+WORKERS = os.cpu_count() or 1  # readers: the parent and WORKERS - 1 worker processes
+# The parent reads a part itself rather than wait for a worker's (tests turn it off so that a part
+# meant to kill its reader's process only ever reaches a worker).
+PARENT_READS = True
 # Parts submitted but not yet loaded, per worker: keeps workers busy while memory stays bounded.
 PARTS_IN_FLIGHT_PER_WORKER = 2
 
@@ -72,8 +77,12 @@ class PartResult:
     failure: tuple[str | None, str] | None
 
 
-def read_part(task: PartTask) -> PartResult:
-    """Worker side: read one part with the serial reader into Arrow batches."""
+def read_part(task: PartTask | str) -> PartResult | None:
+    """Worker side: read one part with the serial reader into Arrow batches (given a mode
+    instead, only load what reading it needs)."""
+    if isinstance(task, str):
+        _load_readers(task)
+        return None
     tables: list[pa.Table] = []
     sink = RecordSink(task.part, task.source_kind, task.source_format, tables.append)
     failure = None
@@ -90,6 +99,17 @@ def read_part(task: PartTask) -> PartResult:
     return PartResult(tables, sink.rows_numbered, sink.problems, failure)
 
 
+def _load_readers(mode: str) -> None:
+    from analyzer.ingest.normalize import columnar  # noqa: F401  (the columnar readers' normalization)
+
+    if mode == "proto-stream":
+        from analyzer.ingest.otlp import proto_reader
+
+        scanner = proto_reader._scanner()
+        if scanner is not None:
+            scanner.warm()  # from numba's cache: loads the kernels without compiling
+
+
 class ParallelReader:
     """Reads large files in parts with a pool of worker processes, started at the first such
     file (small inputs stay single-process) and stopped by `close`. Workers are spawned, so
@@ -97,7 +117,7 @@ class ParallelReader:
     `if __name__ == "__main__":` (the `seamscan` command and `python -m analyzer` do)."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self._workers = workers or WORKERS
+        self._workers = workers or max(1, WORKERS - 1)  # processes besides the parent, which reads too
         self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ParallelReader:
@@ -106,33 +126,57 @@ class ParallelReader:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def start(self, mode: str) -> None:
+        """Start the workers now and have each load what reading `mode` ('jsonl' or
+        'proto-stream') needs, so that they are ready by the time the parent has hashed and
+        classified a large file (spawning and loading take ~0.8 s a worker)."""
+        if self._executor is None:
+            for _ in range(self._workers):
+                self._submit(mode)
+
     def read(self, src: SourceFile, how: Plan, sink: RecordSink) -> None:
         """Read `src` into `sink` as the serial reader would: same rows, `seq`s and problems.
-        Raises InputError where the first failing part stopped, after loading what it read."""
-        in_flight: deque[tuple[SourceFile, Future[PartResult]]] = deque()
+        Raises InputError where the first failing part stopped, after loading what it read.
+
+        The parent reads parts too: whenever the part due next is still with a worker, it reads
+        the next unassigned part itself rather than wait (its result is held until its turn)."""
+        in_flight: deque[tuple[SourceFile, Future[PartResult] | PartResult]] = deque()
         parts = split(src, how.mode)
         limit = self._workers * PARTS_IN_FLIGHT_PER_WORKER
+
+        def task(part: SourceFile) -> PartTask:
+            return PartTask(part, how.mode, how.ingester, how.proto_kind, how.source_kind, how.source_format)
+
         try:
             while True:
-                while len(in_flight) < limit and (next_part := next(parts, None)) is not None:
-                    task = PartTask(next_part, how.mode, how.ingester, how.proto_kind,
-                                    how.source_kind, how.source_format)
-                    in_flight.append((next_part, self._submit(task)))
+                while self._submitted(in_flight) < limit and (next_part := next(parts, None)) is not None:
+                    in_flight.append((next_part, self._submit(task(next_part))))
                 if not in_flight:
                     return
-                part, future = in_flight.popleft()
-                result = self._result(part, how.mode, future)
-                sink.add_part(result.tables, result.rows_numbered)
-                sink.problems.extend(result.problems)
-                if result.failure is not None:
-                    position, reason = result.failure
-                    raise InputError(reason, position=position)
+                part, due = in_flight[0]
+                if (isinstance(due, PartResult) or due.done() or not PARENT_READS
+                        or len(in_flight) - self._submitted(in_flight) >= limit
+                        or (next_part := next(parts, None)) is None):
+                    in_flight.popleft()
+                    result = due if isinstance(due, PartResult) else self._result(part, how.mode, due)
+                    sink.add_part(result.tables, result.rows_numbered)
+                    sink.problems.extend(result.problems)
+                    if result.failure is not None:
+                        position, reason = result.failure
+                        raise InputError(reason, position=position)
+                else:
+                    in_flight.append((next_part, read_part(task(next_part))))
         finally:
             parts.close()
-            for _, future in in_flight:
-                future.cancel()
+            for _, due in in_flight:
+                if not isinstance(due, PartResult):
+                    due.cancel()
 
-    def _submit(self, task: PartTask) -> Future[PartResult]:
+    @staticmethod
+    def _submitted(in_flight: deque) -> int:
+        return sum(1 for _, due in in_flight if not isinstance(due, PartResult))
+
+    def _submit(self, task: PartTask | str) -> Future[PartResult]:
         from concurrent.futures import BrokenExecutor
 
         if self._executor is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -14,6 +15,7 @@ import pyarrow as pa
 
 from analyzer.ingest.otlp import proto_reader as otlp_proto
 from analyzer.ingest.base import JsonIngester, read_failure
+from analyzer.ingest import parallel as parallel_parts
 from analyzer.ingest.parallel import ParallelReader, reads_in_parts
 from analyzer.ingest.registry import plan
 from analyzer.ingest.sink import BATCH_ROWS, RecordSink, rows_table
@@ -60,6 +62,8 @@ class _StoreBatches:
         self._rows: list[list[Any]] = []
         self._tables: list[pa.Table] = []  # batches not inserted yet, in file order
         self._table_rows = 0
+        self._loader = None  # the loading thread, started by the first insert
+        self._loading = None  # the insert in progress
         self._files: list[FileEntry] = []
         self.known = store.known_files()  # content hash -> path, this run's files included
 
@@ -81,9 +85,23 @@ class _StoreBatches:
             self._insert()
 
     def _insert(self) -> None:
+        """Hand the gathered batches to the store on the loading thread: DuckDB inserts while
+        this thread goes on reading (one insert at a time, in file order)."""
         if self._tables:
             tables, self._tables, self._table_rows = self._tables, [], 0
-            self._store.load(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
+            table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+            self._wait_loaded()
+            if self._loader is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._loader = ThreadPoolExecutor(1, thread_name_prefix="seamscan-load")
+            self._loading = self._loader.submit(self._store.load, table)
+
+    def _wait_loaded(self) -> None:
+        """Wait for the insert in progress, raising what it raised."""
+        loading, self._loading = self._loading, None
+        if loading is not None:
+            loading.result()
 
     def add_file(self, entry: FileEntry) -> None:
         self.known.setdefault(entry.content_hash, entry.path)
@@ -97,6 +115,12 @@ class _StoreBatches:
     def close(self) -> None:
         self._load_rows()
         self._insert()
+        try:
+            self._wait_loaded()
+        finally:
+            if self._loader is not None:
+                self._loader.shutdown(wait=True)
+                self._loader = None
         files, self._files = self._files, []
         self._store.add_files(files)
 
@@ -136,11 +160,22 @@ def ingest(
     return summary
 
 
+def _likely_mode(path: Path) -> str:
+    """A large file's reading mode as its first byte suggests (JSON begins with a brace, a
+    bracket or a space; a length-prefixed protobuf stream with a length): which readers the
+    workers load before the file is classified. A wrong guess costs only that loading."""
+    with open(path, "rb") as fh:
+        first = fh.read(1)
+    return "jsonl" if first in (b"{", b"[", b" ", b"\t", b"\r", b"\n") else "proto-stream"
+
+
 def _ingest_file(
     path: Path, display: str, batches: _StoreBatches, summary: IngestSummary, extra: Sequence[JsonIngester],
     parallel: ParallelReader,
 ) -> None:
     try:
+        if os.stat(path).st_size >= parallel_parts.PARALLEL_MIN_BYTES:
+            parallel.start(_likely_mode(path))  # workers load while the file is hashed and classified
         src = describe(path, display)
     except OSError as exc:
         summary.errors.append(InputProblem(display, None, f"cannot read: {exc.strerror or exc}"))

@@ -150,6 +150,7 @@ def test_a_failing_worker_is_reported_not_a_crash(tmp_path, monkeypatch, do):
     lines[150] = '{"scripted": 150, "do": "%s"}\n' % do
     (tmp_path / "a-fails.jsonl").write_text("".join(lines))
     (tmp_path / "b-fine.jsonl").write_text("".join(lines[:150] + lines[151:]))
+    monkeypatch.setattr(parallel, "PARENT_READS", False)  # "exit" would end the test's own process
 
     store, summary, parts = _ingest([tmp_path], monkeypatch, 1, 2_000, extra=[ScriptedIngester()])
     assert parts > 10
@@ -161,6 +162,25 @@ def test_a_failing_worker_is_reported_not_a_crash(tmp_path, monkeypatch, do):
     # a raising reader keeps what it read before, as on the serial path; a dead worker loses its part
     assert kept == (150 if do == "raise" else first_line - 1)
     assert store.count("record_store WHERE source_file LIKE '%b-fine.jsonl'") == 199  # a new pool read it
+
+
+def test_the_parent_reads_parts_while_the_workers_do(tmp_path, monkeypatch):
+    """Rather than wait for the part due next, the parent reads a later one itself; parts given to
+    a worker are read there. Both kinds are loaded in file order (the equality tests above)."""
+    from analyzer.ingest.otlp import proto_reader
+
+    read_here = []
+    read_stream = proto_reader.read_stream
+
+    def counting(src, *args):  # patched in this process only: workers are spawned afresh
+        read_here.append(src.start)
+        return read_stream(src, *args)
+
+    monkeypatch.setattr(proto_reader, "read_stream", counting)
+    (tmp_path / "spans.pb").write_bytes((ENCODINGS / "traces.pb").read_bytes() * 20)
+    store, summary, parts = _ingest([tmp_path / "spans.pb"], monkeypatch, 1, 2_000)
+    assert not summary.errors and summary.records
+    assert 1 <= len(read_here) < parts
 
 
 def test_small_inputs_start_no_worker(monkeypatch):
