@@ -1,0 +1,1308 @@
+"""A compiled (numba) canonicalization of OpenTelemetry GenAI `gen_ai.input.messages` /
+`gen_ai.output.messages` attribute strings, for a whole Arrow string column at once: the
+canonical message list's JSON text (`semconv.json_text(semconv._genai_messages(v))`), its
+system text (`messages.system_text`), its text (`semconv._messages_text`) and its requested
+calls (`semconv._requested_calls`), byte for byte as the Python reference writes them. Ingest
+spent most of its CPU doing this one value at a time in Python.
+
+Each value is parsed into a tape (one entry per JSON value, in document order) by a strict
+parser that accepts only what `orjson.loads` accepts, then read the way `_genai_messages`
+reads it, then written as `orjson.dumps` writes the result. The kernel handles the common
+shapes only (role / parts / finish_reason messages; text, tool_call, tool_call_response and
+reasoning parts) and marks every other row not ok (OpenAI-style `content` messages, non-string
+roles or ids, floats to re-serialize, repeated or escaped keys in the objects it reads, list
+responses, deep nesting, ...): the caller runs the Python reference for those rows.
+
+Values are untrusted bytes: the parser checks every index against the end of its value, and
+the writers only read ranges the parser checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+from analyzer.ingest.otlp.json_render import (
+    _BACKSLASHES, _ESCAPE, _HEX, _HIGHS, _ONES, _copy, _escape_bits, _first_byte,
+)
+from analyzer.ingest.otlp.wire_scan import load8
+
+__all__ = ["GenaiColumns", "canonical_genai", "warm"]
+
+
+@dataclass
+class GenaiColumns:
+    ok: np.ndarray  # bool per row: the arrays below hold the reference's result for this row
+    messages: pa.Array  # json_text of the canonical messages; null when None or []
+    system: pa.Array  # messages.system_text
+    text: pa.Array  # semconv._messages_text
+    calls: pa.Array  # json_text(semconv._requested_calls)
+
+
+# tape kinds; tape columns: kind, start, end, index after the value's subtree, aux, escaped.
+# strings: [start, end) is the text between the quotes, aux its decoded UTF-8 length;
+# numbers: aux 1 for a plain int64 written as orjson writes it; containers: [open, close + 1)
+K_OBJ, K_ARR, K_STR, K_NUM, K_TRUE, K_FALSE, K_NULL = 1, 2, 3, 4, 5, 6, 7
+T_KIND, T_A, T_B, T_NEXT, T_AUX, T_ESC = range(6)
+T_COLS = 6
+_MAX_DEPTH = 64  # orjson reads 1024 levels and writes 254; deeper values go to Python
+_MAX_KEYS = 256  # keys of an object the kernel re-serializes (repeated-key check)
+_MAX_VALUE = 1 << 28  # longer values go to Python
+
+# output message columns. normal: kind, role, texts lo/hi, calls lo/hi, finish_reason,
+# joined content length (-1: no content). response: kind, role, id, content (vt, x, y; for
+# VT_STR x is a text item)
+M_KIND, M_ROLE, M_LO, M_HI, M_CLO, M_CHI, M_FINISH, M_CLEN = range(8)
+M_ID, M_VT, M_X, M_Y = 2, 3, 4, 5
+M_COLS = 8
+# calls: id, name (tape index or -1 for null), arguments (vt, x, y)
+C_ID, C_NAME, C_VT, C_X, C_Y = range(5)
+C_COLS = 5
+# a text value (vt): null, a tape string (x), or JSON text made in `ext` ([x, y))
+VT_NULL, VT_STR, VT_EXT = 0, 1, 2
+
+# part types
+P_OTHER, P_TEXT, P_CALL, P_RESPONSE, P_REASONING = range(5)
+
+
+def _lit(text):
+    return np.frombuffer(text.encode(), np.uint8).copy()
+
+
+_ROLE, _PARTS, _FINISH, _CONTENT = _lit("role"), _lit("parts"), _lit("finish_reason"), _lit("content")
+_TYPE, _ID, _NAME, _ARGUMENTS, _RESPONSE, _RESULT = (_lit("type"), _lit("id"), _lit("name"), _lit("arguments"),
+                                                     _lit("response"), _lit("result"))
+_TEXT, _TOOL_CALL, _TOOL_CALL_RESPONSE = _lit("text"), _lit("tool_call"), _lit("tool_call_response")
+_REASONING, _THINKING, _TOOL, _SYSTEM = _lit("reasoning"), _lit("thinking"), _lit("tool"), _lit("system")
+_NULL, _TRUE, _FALSE = _lit("null"), _lit("true"), _lit("false")
+_W_ROLE, _W_CONTENT, _W_CALLS, _W_FINISH = (_lit('{"role":'), _lit(',"content":'), _lit(',"tool_calls":['),
+                                            _lit(',"finish_reason":'))
+_W_CALL_ID, _W_CALL_NAME, _W_CALL_ARGS, _W_RESP_ID = (_lit('{"id":'), _lit(',"name":'), _lit(',"arguments":'),
+                                                      _lit(',"tool_call_id":'))
+_HEXVAL = np.full(256, 0x10000, np.int32)  # a hex digit's value; a non-digit makes _hex4 >= 0x10000
+for _i, _c in enumerate(b"0123456789abcdef"):
+    _HEXVAL[_c] = _i
+for _i, _c in enumerate(b"ABCDEF"):
+    _HEXVAL[_c] = 10 + _i
+# str.isspace() beyond ASCII (str.lstrip() strips these)
+_SPACES = np.array([0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000], np.int64)
+
+
+# ---------------------------------------------------------------------------------------- parse
+
+
+@njit(cache=True, nogil=True)
+def _skip_ws(data, pos, end):
+    while pos < end:
+        c = data[pos]
+        if c == 0x20 or c == 0x0A or c == 0x0D or c == 0x09:
+            pos += 1
+        else:
+            break
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def _hex4(data, pos, end):
+    """The value of 4 hex digits at pos, -1 when not hex or past `end`."""
+    if pos + 4 > end:
+        return -1
+    value = (np.int64(_HEXVAL[data[pos]]) << 12) | (np.int64(_HEXVAL[data[pos + 1]]) << 8) | (
+        np.int64(_HEXVAL[data[pos + 2]]) << 4) | np.int64(_HEXVAL[data[pos + 3]])
+    return value if value < 0x10000 else -1
+
+
+@njit(cache=True, nogil=True)
+def _utf8_width(data, pos, end):
+    """Width of the strict UTF-8 sequence at pos (lead byte >= 0x80), -1 when invalid."""
+    byte = data[pos]
+    if 0xC2 <= byte <= 0xDF:
+        need, low, high = 1, 0x80, 0xBF
+    elif byte == 0xE0:
+        need, low, high = 2, 0xA0, 0xBF
+    elif 0xE1 <= byte <= 0xEC or 0xEE <= byte <= 0xEF:
+        need, low, high = 2, 0x80, 0xBF
+    elif byte == 0xED:
+        need, low, high = 2, 0x80, 0x9F
+    elif byte == 0xF0:
+        need, low, high = 3, 0x90, 0xBF
+    elif 0xF1 <= byte <= 0xF3:
+        need, low, high = 3, 0x80, 0xBF
+    elif byte == 0xF4:
+        need, low, high = 3, 0x80, 0x8F
+    else:
+        return -1
+    if pos + need >= end:
+        return -1
+    second = data[pos + 1]
+    if second < low or second > high:
+        return -1
+    for i in range(pos + 2, pos + need + 1):
+        if data[i] < 0x80 or data[i] > 0xBF:
+            return -1
+    return need + 1
+
+
+@njit(cache=True, nogil=True)
+def _scan_string(data, pos, end):
+    """The string whose text starts at pos (after its quote): (closing quote position or -1
+    when invalid, decoded length, has escapes). Strict: no raw control bytes, valid UTF-8, valid
+    escapes, surrogates only in pairs (orjson rejects a lone one)."""
+    n = 0
+    escaped = False
+    while True:
+        while pos + 8 <= end:
+            word = load8(data, np.int64(pos))
+            bits = _escape_bits(word) | (word & _HIGHS)
+            if bits == 0:
+                pos += 8
+                n += 8
+                continue
+            skip = _first_byte(bits)
+            pos += skip
+            n += skip
+            break
+        if pos >= end:
+            return -1, n, escaped
+        c = data[pos]
+        if c == 0x22:
+            return pos, n, escaped
+        if c == 0x5C:
+            escaped = True
+            if pos + 1 >= end:
+                return -1, n, escaped
+            e = data[pos + 1]
+            if e == 0x75:
+                cp = _hex4(data, pos + 2, end)
+                if cp < 0:
+                    return -1, n, escaped
+                pos += 6
+                if 0xD800 <= cp <= 0xDBFF:
+                    if pos + 1 >= end or data[pos] != 0x5C or data[pos + 1] != 0x75:
+                        return -1, n, escaped
+                    low = _hex4(data, pos + 2, end)
+                    if low < 0xDC00 or low > 0xDFFF:
+                        return -1, n, escaped
+                    pos += 6
+                    n += 4
+                elif 0xDC00 <= cp <= 0xDFFF:
+                    return -1, n, escaped
+                elif cp < 0x80:
+                    n += 1
+                elif cp < 0x800:
+                    n += 2
+                else:
+                    n += 3
+            elif (e == 0x22 or e == 0x5C or e == 0x2F or e == 0x62 or e == 0x66 or e == 0x6E or e == 0x72
+                  or e == 0x74):
+                pos += 2
+                n += 1
+            else:
+                return -1, n, escaped
+            continue
+        if c < 0x20:
+            return -1, n, escaped
+        if c < 0x80:
+            pos += 1
+            n += 1
+            continue
+        width = _utf8_width(data, pos, end)
+        if width < 0:
+            return -1, n, escaped
+        pos += width
+        n += width
+
+
+@njit(cache=True, nogil=True)
+def _scan_number(data, pos, end):
+    """(end of the number at pos or -1 when invalid or not surely finite for orjson, plain):
+    plain when an int of at most 18 digits other than -0, which orjson writes back as is."""
+    negative = False
+    if pos < end and data[pos] == 0x2D:
+        negative = True
+        pos += 1
+    if pos >= end:
+        return -1, False
+    first = pos
+    if data[pos] == 0x30:
+        pos += 1
+    elif 0x31 <= data[pos] <= 0x39:
+        while pos < end and 0x30 <= data[pos] <= 0x39:
+            pos += 1
+    else:
+        return -1, False
+    digits = pos - first
+    zero = digits == 1 and data[first] == 0x30
+    fraction = False
+    exponent = False
+    exp_value = 0
+    if pos < end and data[pos] == 0x2E:
+        fraction = True
+        pos += 1
+        start = pos
+        while pos < end and 0x30 <= data[pos] <= 0x39:
+            pos += 1
+        if pos == start:
+            return -1, False
+    if pos < end and (data[pos] == 0x65 or data[pos] == 0x45):
+        exponent = True
+        pos += 1
+        exp_negative = False
+        if pos < end and (data[pos] == 0x2B or data[pos] == 0x2D):
+            exp_negative = data[pos] == 0x2D
+            pos += 1
+        start = pos
+        while pos < end and 0x30 <= data[pos] <= 0x39:
+            if pos - start >= 6:
+                return -1, False
+            exp_value = exp_value * 10 + (np.int64(data[pos]) - 0x30)
+            pos += 1
+        if pos == start:
+            return -1, False
+        if exp_negative:
+            exp_value = -exp_value
+    plain = not fraction and not exponent and digits <= 18 and not (negative and zero)
+    if not plain:
+        magnitude = exp_value if zero else digits + exp_value  # decimal digits before the point
+        if magnitude > 300:  # 1e309 and up: orjson refuses infinity
+            return -1, False
+    return pos, plain
+
+
+@njit(cache=True, nogil=True)
+def _grow(out, pos, need):
+    """`out` with room for `need` more bytes at `pos` (doubled when short; one memcpy)."""
+    if pos + need <= out.shape[0]:
+        return out
+    bigger = np.empty(max(out.shape[0] * 2, pos + need + 4096), np.uint8)
+    _copy(bigger, np.int64(0), out, np.int64(0), np.int64(pos))
+    return bigger
+
+
+@njit(cache=True, nogil=True)
+def _grow_tape(tape):
+    bigger = np.empty((tape.shape[0] * 2, T_COLS), np.int64)
+    bigger[:tape.shape[0]] = tape
+    return bigger
+
+
+@njit(cache=True, nogil=True)
+def _parse_key(data, pos, end, tape, n):
+    """An object key at pos and its colon: (position of the value or -1, tape entries)."""
+    if pos >= end or data[pos] != 0x22:
+        return -1, n
+    close, length, escaped = _scan_string(data, pos + 1, end)
+    if close < 0:
+        return -1, n
+    tape[n, T_KIND] = K_STR
+    tape[n, T_A] = pos + 1
+    tape[n, T_B] = close
+    tape[n, T_NEXT] = n + 1
+    tape[n, T_AUX] = length
+    tape[n, T_ESC] = escaped
+    pos = _skip_ws(data, close + 1, end)
+    if pos >= end or data[pos] != 0x3A:
+        return -1, n
+    return _skip_ws(data, pos + 1, end), n + 1
+
+
+@njit(cache=True, nogil=True)
+def _parse(data, start, end, tape, stack):
+    """The JSON value in data[start:end] as a tape: its entries, -1 when invalid or deeper
+    than _MAX_DEPTH, -2 when the tape is too short (grow it, parse again). The whole of
+    [start, end) must be the value and white space."""
+    n = 0
+    depth = 0
+    pos = _skip_ws(data, start, end)
+    while True:
+        # a value at pos
+        if pos >= end:
+            return -1
+        if n + 2 > tape.shape[0]:
+            return -2
+        c = data[pos]
+        idx = n
+        n += 1
+        tape[idx, T_A] = pos
+        tape[idx, T_AUX] = 0
+        tape[idx, T_ESC] = 0
+        tape[idx, T_NEXT] = n
+        if c == 0x7B or c == 0x5B:
+            if depth == _MAX_DEPTH:
+                return -1
+            tape[idx, T_KIND] = K_OBJ if c == 0x7B else K_ARR
+            stack[depth] = idx
+            depth += 1
+            pos = _skip_ws(data, pos + 1, end)
+            if pos < end and data[pos] == c + 2:  # } or ]: empty
+                pos += 1
+                tape[idx, T_B] = pos
+                depth -= 1
+            elif c == 0x7B:
+                pos, n = _parse_key(data, pos, end, tape, n)
+                if pos < 0:
+                    return -1
+                continue
+            else:
+                continue
+        elif c == 0x22:
+            close, length, escaped = _scan_string(data, pos + 1, end)
+            if close < 0:
+                return -1
+            tape[idx, T_KIND] = K_STR
+            tape[idx, T_A] = pos + 1
+            tape[idx, T_B] = close
+            tape[idx, T_AUX] = length
+            tape[idx, T_ESC] = escaped
+            pos = close + 1
+        elif c == 0x2D or 0x30 <= c <= 0x39:
+            after, plain = _scan_number(data, pos, end)
+            if after < 0:
+                return -1
+            tape[idx, T_KIND] = K_NUM
+            tape[idx, T_B] = after
+            tape[idx, T_AUX] = plain
+            pos = after
+        elif c == 0x74 and pos + 4 <= end and data[pos + 1] == 0x72 and data[pos + 2] == 0x75 \
+                and data[pos + 3] == 0x65:
+            pos += 4
+            tape[idx, T_KIND] = K_TRUE
+            tape[idx, T_B] = pos
+        elif c == 0x66 and pos + 5 <= end and data[pos + 1] == 0x61 and data[pos + 2] == 0x6C \
+                and data[pos + 3] == 0x73 and data[pos + 4] == 0x65:
+            pos += 5
+            tape[idx, T_KIND] = K_FALSE
+            tape[idx, T_B] = pos
+        elif c == 0x6E and pos + 4 <= end and data[pos + 1] == 0x75 and data[pos + 2] == 0x6C \
+                and data[pos + 3] == 0x6C:
+            pos += 4
+            tape[idx, T_KIND] = K_NULL
+            tape[idx, T_B] = pos
+        else:
+            return -1
+        # after a value: close finished containers, then a comma and the next value (and key)
+        while True:
+            pos = _skip_ws(data, pos, end)
+            if depth == 0:
+                if pos != end:
+                    return -1
+                return n
+            if pos >= end:
+                return -1
+            top = stack[depth - 1]
+            c = data[pos]
+            if c == 0x2C:
+                pos = _skip_ws(data, pos + 1, end)
+                if tape[top, T_KIND] == K_OBJ:
+                    if n + 2 > tape.shape[0]:
+                        return -2
+                    pos, n = _parse_key(data, pos, end, tape, n)
+                    if pos < 0:
+                        return -1
+                break
+            if c == (0x7D if tape[top, T_KIND] == K_OBJ else 0x5D):
+                pos += 1
+                tape[top, T_B] = pos
+                tape[top, T_NEXT] = n
+                depth -= 1
+                continue
+            return -1
+
+
+# ---------------------------------------------------------------------------------------- write
+
+
+@njit(cache=True, nogil=True)
+def _put_literal(word, out, pos):
+    for i in range(word.shape[0]):
+        out[pos + i] = word[i]
+    return pos + word.shape[0]
+
+
+@njit(cache=True, nogil=True)
+def _put_byte_json(c, out, pos):
+    """One byte (a decoded character < 0x80 or a UTF-8 byte) as orjson writes it in a string."""
+    esc = _ESCAPE[c]
+    if esc == 0:
+        out[pos] = c
+        return pos + 1
+    out[pos] = 0x5C
+    if esc == 1:
+        out[pos + 1] = 0x75
+        out[pos + 2] = 0x30
+        out[pos + 3] = 0x30
+        out[pos + 4] = _HEX[c >> 4]
+        out[pos + 5] = _HEX[c & 15]
+        return pos + 6
+    out[pos + 1] = esc
+    return pos + 2
+
+
+@njit(cache=True, nogil=True)
+def _put_body(data, a, b, escaped, as_json, out, pos):
+    """The string text data[a:b] (checked by _scan_string) decoded: as JSON string text
+    (escaped as orjson escapes, without quotes) when as_json, else as plain UTF-8."""
+    if not escaped:  # raw text needs no escape (no '"', '\\' or control bytes)
+        _copy(out, np.int64(pos), data, np.int64(a), np.int64(b - a))
+        return pos + (b - a)
+    run = a
+    i = a
+    while i < b:
+        if i + 8 <= b:
+            word = load8(data, np.int64(i)) ^ _BACKSLASHES
+            bits = (word - _ONES) & ~word & _HIGHS
+            if bits == 0:
+                i += 8
+                continue
+            i += _first_byte(bits)
+        if data[i] != 0x5C:
+            i += 1
+            continue
+        _copy(out, np.int64(pos), data, np.int64(run), np.int64(i - run))
+        pos += i - run
+        e = data[i + 1]
+        if e == 0x75:
+            cp = _hex4(data, i + 2, b)
+            i += 6
+            if 0xD800 <= cp <= 0xDBFF:
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (_hex4(data, i + 2, b) - 0xDC00)
+                i += 6
+            if cp < 0x80:
+                if as_json:
+                    pos = _put_byte_json(cp, out, pos)
+                else:
+                    out[pos] = cp
+                    pos += 1
+            elif cp < 0x800:
+                out[pos] = 0xC0 | (cp >> 6)
+                out[pos + 1] = 0x80 | (cp & 0x3F)
+                pos += 2
+            elif cp < 0x10000:
+                out[pos] = 0xE0 | (cp >> 12)
+                out[pos + 1] = 0x80 | ((cp >> 6) & 0x3F)
+                out[pos + 2] = 0x80 | (cp & 0x3F)
+                pos += 3
+            else:
+                out[pos] = 0xF0 | (cp >> 18)
+                out[pos + 1] = 0x80 | ((cp >> 12) & 0x3F)
+                out[pos + 2] = 0x80 | ((cp >> 6) & 0x3F)
+                out[pos + 3] = 0x80 | (cp & 0x3F)
+                pos += 4
+        else:
+            if e == 0x62:
+                c = 0x08
+            elif e == 0x66:
+                c = 0x0C
+            elif e == 0x6E:
+                c = 0x0A
+            elif e == 0x72:
+                c = 0x0D
+            elif e == 0x74:
+                c = 0x09
+            else:  # " \ /
+                c = e
+            if as_json:
+                pos = _put_byte_json(c, out, pos)
+            else:
+                out[pos] = c
+                pos += 1
+            i += 2
+        run = i
+    _copy(out, np.int64(pos), data, np.int64(run), np.int64(b - run))
+    return pos + (b - run)
+
+
+@njit(cache=True, nogil=True)
+def _put_escaped(src, a, b, out, pos):
+    """src[a:b] (valid UTF-8) as JSON string text, escaped as orjson escapes, no quotes."""
+    run = a
+    i = a
+    while i < b:
+        if i + 8 <= b:
+            bits = _escape_bits(load8(src, np.int64(i)))
+            if bits == 0:
+                i += 8
+                continue
+            i += _first_byte(bits)
+        if _ESCAPE[src[i]] != 0:
+            _copy(out, np.int64(pos), src, np.int64(run), np.int64(i - run))
+            pos += i - run
+            pos = _put_byte_json(src[i], out, pos)
+            run = i + 1
+        i += 1
+    _copy(out, np.int64(pos), src, np.int64(run), np.int64(b - run))
+    return pos + (b - run)
+
+
+@njit(cache=True, nogil=True)
+def _same(data, a, b, word):
+    if b - a != word.shape[0]:
+        return False
+    for i in range(word.shape[0]):
+        if data[a + i] != word[i]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _contains_lower(data, a, b, word):
+    """ASCII data[a:b], lowercased, contains `word` (lowercase)."""
+    size = word.shape[0]
+    for s in range(a, b - size + 1):
+        found = True
+        for i in range(size):
+            c = data[s + i]
+            if 0x41 <= c <= 0x5A:
+                c += 0x20
+            if c != word[i]:
+                found = False
+                break
+        if found:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _same_key(data, tape, k1, k2):
+    a1, b1, a2, b2 = tape[k1, T_A], tape[k1, T_B], tape[k2, T_A], tape[k2, T_B]
+    if b1 - a1 != b2 - a2:
+        return False
+    for i in range(b1 - a1):
+        if data[a1 + i] != data[a2 + i]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _keys_unique(data, tape, obj, keys):
+    """The keys of object `obj` are surely all different (none repeated, none escaped unless
+    alone, at most _MAX_KEYS): orjson's dict then has them in written order."""
+    count = 0
+    k = obj + 1
+    while k < tape[obj, T_NEXT]:
+        if count == _MAX_KEYS:
+            return False
+        keys[count] = k
+        count += 1
+        k = tape[k + 1, T_NEXT]
+    if count < 2:
+        return True
+    for j in range(count):
+        if tape[keys[j], T_ESC]:
+            return False
+    for j in range(1, count):
+        for i in range(j):
+            if _same_key(data, tape, keys[i], keys[j]):
+                return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _render(data, tape, v, out, pos, stack, counts, keys):
+    """orjson's compact JSON of tape value v into out (room: its source length + 16); -1 when
+    it holds what the kernel does not write (a float, a repeated or escaped key)."""
+    depth = 0
+    last = tape[v, T_NEXT]
+    i = v
+    while i < last:
+        while depth > 0 and tape[stack[depth - 1], T_NEXT] <= i:
+            depth -= 1
+            out[pos] = 0x7D if tape[stack[depth], T_KIND] == K_OBJ else 0x5D
+            pos += 1
+        if depth > 0:
+            count = counts[depth - 1]
+            if tape[stack[depth - 1], T_KIND] == K_OBJ and count % 2 == 1:
+                out[pos] = 0x3A
+                pos += 1
+            elif count > 0:
+                out[pos] = 0x2C
+                pos += 1
+            counts[depth - 1] = count + 1
+        kind = tape[i, T_KIND]
+        if kind == K_OBJ or kind == K_ARR:
+            if kind == K_OBJ and not _keys_unique(data, tape, i, keys):
+                return -1
+            out[pos] = 0x7B if kind == K_OBJ else 0x5B
+            pos += 1
+            stack[depth] = i
+            counts[depth] = 0
+            depth += 1
+        elif kind == K_STR:
+            out[pos] = 0x22
+            pos = _put_body(data, tape[i, T_A], tape[i, T_B], tape[i, T_ESC], True, out, pos + 1)
+            out[pos] = 0x22
+            pos += 1
+        elif kind == K_NUM:
+            if not tape[i, T_AUX]:
+                return -1
+            a = tape[i, T_A]
+            _copy(out, np.int64(pos), data, np.int64(a), np.int64(tape[i, T_B] - a))
+            pos += tape[i, T_B] - a
+        elif kind == K_TRUE:
+            pos = _put_literal(_TRUE, out, pos)
+        elif kind == K_FALSE:
+            pos = _put_literal(_FALSE, out, pos)
+        else:
+            pos = _put_literal(_NULL, out, pos)
+        i += 1
+    while depth > 0:
+        depth -= 1
+        out[pos] = 0x7D if tape[stack[depth], T_KIND] == K_OBJ else 0x5D
+        pos += 1
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def _first_char(data, a, b):
+    """The first code point of the checked string text data[a:b], -1 when empty."""
+    if a >= b:
+        return -1
+    c = np.int64(data[a])
+    if c == 0x5C:
+        e = data[a + 1]
+        if e == 0x75:
+            cp = _hex4(data, a + 2, b)
+            if 0xD800 <= cp <= 0xDBFF:
+                return 0x10000 + ((cp - 0xD800) << 10) + (_hex4(data, a + 8, b) - 0xDC00)
+            return cp
+        if e == 0x62:
+            return 0x08
+        if e == 0x66:
+            return 0x0C
+        if e == 0x6E:
+            return 0x0A
+        if e == 0x72:
+            return 0x0D
+        if e == 0x74:
+            return 0x09
+        return np.int64(e)
+    if c < 0x80:
+        return c
+    c1 = np.int64(data[a + 1]) & 0x3F
+    if c < 0xE0:
+        return ((c & 0x1F) << 6) | c1
+    c2 = np.int64(data[a + 2]) & 0x3F
+    if c < 0xF0:
+        return ((c & 0x0F) << 12) | (c1 << 6) | c2
+    return ((c & 0x07) << 18) | (c1 << 12) | (c2 << 6) | (np.int64(data[a + 3]) & 0x3F)
+
+
+@njit(cache=True, nogil=True)
+def _is_space(cp):
+    """str.isspace() of one code point."""
+    if 0x09 <= cp <= 0x0D or 0x1C <= cp <= 0x20 or 0x2000 <= cp <= 0x200A:
+        return True
+    for s in _SPACES:
+        if cp == s:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------- interpret
+
+
+@njit(cache=True, nogil=True)
+def _value_text(data, tape, v, ext, epos, stack, counts, keys):
+    """json_text of tape value v (-2: absent) as (vt, x, y, ext position); vt -1 when the
+    kernel does not write it."""
+    if v < 0 or tape[v, T_KIND] == K_NULL:
+        return VT_NULL, 0, 0, epos
+    if tape[v, T_KIND] == K_STR:
+        return VT_STR, v, 0, epos
+    done = _render(data, tape, v, ext, epos, stack, counts, keys)
+    if done < 0:
+        return -1, 0, 0, epos
+    return VT_EXT, epos, done, done
+
+
+@njit(cache=True, nogil=True)
+def _str_or_null(tape, v):
+    """A tape string's index, -1 for null or absent, -2 for any other value."""
+    if v < 0 or tape[v, T_KIND] == K_NULL:
+        return -1
+    if tape[v, T_KIND] == K_STR:
+        return v
+    return -2
+
+
+@njit(cache=True, nogil=True)
+def _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, keys):
+    """`_genai_messages` of the tape (root: an array) as output messages, texts and calls:
+    (messages, texts, calls) counts, -1 messages when the kernel is not sure, and `ext`
+    (grown) holding the JSON text made for arguments and responses."""
+    nm = 0
+    nt = 0
+    nc = 0
+    epos = 0
+    m = 1
+    while m < n:
+        msg = m
+        m = tape[m, T_NEXT]
+        if tape[msg, T_KIND] != K_OBJ:
+            continue
+        role = -2
+        parts = -2
+        finish = -2
+        has_content = False
+        k = msg + 1
+        while k < tape[msg, T_NEXT]:
+            v = k + 1
+            a, b = tape[k, T_A], tape[k, T_B]
+            if tape[k, T_ESC]:
+                return -1, 0, 0, ext
+            if _same(data, a, b, _ROLE):
+                if role != -2:
+                    return -1, 0, 0, ext
+                role = v
+            elif _same(data, a, b, _PARTS):
+                if parts != -2:
+                    return -1, 0, 0, ext
+                parts = v
+            elif _same(data, a, b, _FINISH):
+                if finish != -2:
+                    return -1, 0, 0, ext
+                finish = v
+            elif _same(data, a, b, _CONTENT):
+                if has_content:
+                    return -1, 0, 0, ext
+                has_content = True
+            k = tape[v, T_NEXT]
+        role = _str_or_null(tape, role)
+        if role == -2 or (role >= 0 and tape[role, T_ESC]):
+            return -1, 0, 0, ext
+        parts_kind = K_NULL if parts < 0 else tape[parts, T_KIND]
+        if parts_kind == K_NULL and has_content:  # an OpenAI-style message
+            return -1, 0, 0, ext
+        if parts_kind != K_NULL and parts_kind != K_ARR and parts_kind != K_STR and parts_kind != K_OBJ \
+                and parts_kind != K_FALSE:  # `for part in parts or []` raises
+            return -1, 0, 0, ext
+        if finish >= 0:
+            fkind = tape[finish, T_KIND]
+            if fkind == K_STR:
+                if tape[finish, T_AUX] == 0:
+                    finish = -1
+            elif fkind == K_NULL or fkind == K_FALSE:
+                finish = -1
+            else:
+                return -1, 0, 0, ext
+        text_lo = nt
+        call_lo = nc
+        nr = 0
+        if parts_kind == K_ARR:
+            p = parts + 1
+            while p < tape[parts, T_NEXT]:
+                part = p
+                p = tape[p, T_NEXT]
+                if tape[part, T_KIND] != K_OBJ:
+                    continue
+                ptype = -2
+                content = -2
+                pid = -2
+                name = -2
+                arguments = -2
+                response = -2
+                result = -2
+                k = part + 1
+                while k < tape[part, T_NEXT]:
+                    v = k + 1
+                    a, b = tape[k, T_A], tape[k, T_B]
+                    if tape[k, T_ESC]:
+                        return -1, 0, 0, ext
+                    if _same(data, a, b, _TYPE):
+                        if ptype != -2:
+                            return -1, 0, 0, ext
+                        ptype = v
+                    elif _same(data, a, b, _CONTENT):
+                        if content != -2:
+                            return -1, 0, 0, ext
+                        content = v
+                    elif _same(data, a, b, _ID):
+                        if pid != -2:
+                            return -1, 0, 0, ext
+                        pid = v
+                    elif _same(data, a, b, _NAME):
+                        if name != -2:
+                            return -1, 0, 0, ext
+                        name = v
+                    elif _same(data, a, b, _ARGUMENTS):
+                        if arguments != -2:
+                            return -1, 0, 0, ext
+                        arguments = v
+                    elif _same(data, a, b, _RESPONSE):
+                        if response != -2:
+                            return -1, 0, 0, ext
+                        response = v
+                    elif _same(data, a, b, _RESULT):
+                        if result != -2:
+                            return -1, 0, 0, ext
+                        result = v
+                    k = tape[v, T_NEXT]
+                kind = P_OTHER
+                if ptype >= 0 and tape[ptype, T_KIND] == K_STR:
+                    a, b = tape[ptype, T_A], tape[ptype, T_B]
+                    if tape[ptype, T_ESC]:
+                        return -1, 0, 0, ext
+                    for i in range(a, b):
+                        if data[i] >= 0x80:  # str.lower() beyond ASCII
+                            return -1, 0, 0, ext
+                    if _same(data, a, b, _TEXT):
+                        kind = P_TEXT
+                    elif _contains_lower(data, a, b, _REASONING) or _contains_lower(data, a, b, _THINKING):
+                        kind = P_REASONING
+                    elif _same(data, a, b, _TOOL_CALL):
+                        kind = P_CALL
+                    elif _same(data, a, b, _TOOL_CALL_RESPONSE):
+                        kind = P_RESPONSE
+                if kind == P_REASONING:
+                    continue
+                if kind == P_CALL:
+                    cid = _str_or_null(tape, pid)
+                    cname = _str_or_null(tape, name)
+                    if cid == -2 or cname == -2:
+                        return -1, 0, 0, ext
+                    if arguments >= 0:
+                        ext = _grow(ext, epos, tape[arguments, T_B] - tape[arguments, T_A] + 16)
+                    vt, x, y, epos = _value_text(data, tape, arguments, ext, epos, stack, counts, keys)
+                    if vt < 0:
+                        return -1, 0, 0, ext
+                    calls[nc, C_ID] = cid
+                    calls[nc, C_NAME] = cname
+                    calls[nc, C_VT] = vt
+                    calls[nc, C_X] = x
+                    calls[nc, C_Y] = y
+                    nc += 1
+                elif kind == P_RESPONSE:
+                    rid = _str_or_null(tape, pid)
+                    if rid == -2:
+                        return -1, 0, 0, ext
+                    body = response if response != -2 else result
+                    if body >= 0:
+                        bkind = tape[body, T_KIND]
+                        if bkind == K_ARR:  # maybe content blocks (`_blocks_text`)
+                            return -1, 0, 0, ext
+                        if bkind == K_STR:
+                            first = _first_char(data, tape[body, T_A], tape[body, T_B])
+                            if first == 0x5B or (first >= 0 and _is_space(first)):
+                                return -1, 0, 0, ext
+                        ext = _grow(ext, epos, tape[body, T_B] - tape[body, T_A] + 16)
+                    vt, x, y, epos = _value_text(data, tape, body, ext, epos, stack, counts, keys)
+                    if vt < 0:
+                        return -1, 0, 0, ext
+                    resps[nr, 0] = rid
+                    resps[nr, 1] = vt
+                    resps[nr, 2] = x
+                    resps[nr, 3] = y
+                    nr += 1
+                elif content != -2:  # a text part, or any other part with a content
+                    t = _str_or_null(tape, content)
+                    if t == -2:
+                        return -1, 0, 0, ext
+                    texts[nt] = t
+                    nt += 1
+        if nr == 0 or nt > text_lo or nc > call_lo:
+            msgs[nm, M_KIND] = 0
+            msgs[nm, M_ROLE] = role
+            msgs[nm, M_LO] = text_lo
+            msgs[nm, M_HI] = nt
+            msgs[nm, M_CLO] = call_lo
+            msgs[nm, M_CHI] = nc
+            msgs[nm, M_FINISH] = finish if finish >= 0 else -1
+            clen = -1
+            if nt > text_lo:
+                clen = 0
+                joined = 0
+                for j in range(text_lo, nt):
+                    if texts[j] >= 0:
+                        clen += tape[texts[j], T_AUX] + (1 if joined > 0 else 0)
+                        joined += 1
+            msgs[nm, M_CLEN] = clen
+            nm += 1
+        for r in range(nr):
+            msgs[nm, M_KIND] = 1
+            msgs[nm, M_ROLE] = role
+            msgs[nm, M_ID] = resps[r, 0]
+            msgs[nm, M_VT] = resps[r, 1]
+            msgs[nm, M_X] = resps[r, 2]
+            msgs[nm, M_Y] = resps[r, 3]
+            if resps[r, 1] == VT_STR:  # a string content is a text item too (decoded once)
+                texts[nt] = resps[r, 2]
+                msgs[nm, M_X] = nt
+                nt += 1
+            nm += 1
+    return nm, nt, nc, ext
+
+
+@njit(cache=True, nogil=True)
+def _str_bound(tape, s):
+    """Room for tape string s (or null for -1) as JSON: never longer than its source."""
+    if s < 0:
+        return 4
+    return tape[s, T_B] - tape[s, T_A] + 2
+
+
+@njit(cache=True, nogil=True)
+def _ext_bound(x, y):
+    """Room for ext text [x, y) as a JSON string: escaping at most doubles compact JSON."""
+    return 2 * (y - x) + 2
+
+
+@njit(cache=True, nogil=True)
+def _put_str(data, tape, s, out, pos):
+    """Tape string s (or null for -1) as JSON."""
+    if s < 0:
+        return _put_literal(_NULL, out, pos)
+    out[pos] = 0x22
+    pos = _put_body(data, tape[s, T_A], tape[s, T_B], tape[s, T_ESC], True, out, pos + 1)
+    out[pos] = 0x22
+    return pos + 1
+
+
+@njit(cache=True, nogil=True)
+def _put_ext(ext, x, y, out, pos):
+    """Ext text [x, y) as a JSON string."""
+    out[pos] = 0x22
+    pos = _put_escaped(ext, x, y, out, pos + 1)
+    out[pos] = 0x22
+    return pos + 1
+
+
+@njit(cache=True, nogil=True)
+def _put_item(data, tape, texts, dec, dec_a, dec_b, t, as_json, out, pos):
+    """Text item t (not None): as JSON string text (no quotes) when as_json, else plain."""
+    if dec_a[t] < 0:  # no escapes in the source: the same bytes either way
+        s = texts[t]
+        a = tape[s, T_A]
+        _copy(out, np.int64(pos), data, np.int64(a), np.int64(tape[s, T_B] - a))
+        return pos + (tape[s, T_B] - a)
+    if as_json:
+        return _put_escaped(dec, dec_a[t], dec_b[t], out, pos)
+    _copy(out, np.int64(pos), dec, np.int64(dec_a[t]), np.int64(dec_b[t] - dec_a[t]))
+    return pos + (dec_b[t] - dec_a[t])
+
+
+@njit(cache=True, nogil=True)
+def _put_call(data, tape, ext, calls, c, out, pos):
+    pos = _put_literal(_W_CALL_ID, out, pos)
+    pos = _put_str(data, tape, calls[c, C_ID], out, pos)
+    pos = _put_literal(_W_CALL_NAME, out, pos)
+    pos = _put_str(data, tape, calls[c, C_NAME], out, pos)
+    pos = _put_literal(_W_CALL_ARGS, out, pos)
+    vt = calls[c, C_VT]
+    if vt == VT_NULL:
+        pos = _put_literal(_NULL, out, pos)
+    elif vt == VT_STR:
+        pos = _put_str(data, tape, calls[c, C_X], out, pos)
+    else:
+        pos = _put_ext(ext, calls[c, C_X], calls[c, C_Y], out, pos)
+    out[pos] = 0x7D
+    return pos + 1
+
+
+@njit(cache=True, nogil=True)
+def _call_bound(tape, calls, c):
+    need = 48 + _str_bound(tape, calls[c, C_ID]) + _str_bound(tape, calls[c, C_NAME])
+    vt = calls[c, C_VT]
+    if vt == VT_STR:
+        return need + _str_bound(tape, calls[c, C_X])
+    if vt == VT_EXT:
+        return need + _ext_bound(calls[c, C_X], calls[c, C_Y])
+    return need + 4
+
+
+@njit(cache=True, nogil=True)
+def _message_content(data, tape, ext, texts, dec, dec_a, dec_b, msgs, j, out, pos):
+    """The plain text of output message j's content (it has one)."""
+    if msgs[j, M_KIND] == 1:
+        x, y = msgs[j, M_X], msgs[j, M_Y]
+        if msgs[j, M_VT] == VT_STR:
+            return _put_item(data, tape, texts, dec, dec_a, dec_b, x, False, out, pos)
+        _copy(out, np.int64(pos), ext, np.int64(x), np.int64(y - x))
+        return pos + (y - x)
+    joined = 0
+    for t in range(msgs[j, M_LO], msgs[j, M_HI]):
+        if texts[t] < 0:
+            continue
+        if joined > 0:
+            out[pos] = 0x0A
+            pos += 1
+        joined += 1
+        pos = _put_item(data, tape, texts, dec, dec_a, dec_b, t, False, out, pos)
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def _content_length(tape, texts, msgs, j):
+    """The length of output message j's content; 0 when it has none (falsy)."""
+    if msgs[j, M_KIND] == 1:
+        vt = msgs[j, M_VT]
+        if vt == VT_NULL:
+            return 0
+        if vt == VT_STR:
+            return tape[texts[msgs[j, M_X]], T_AUX]
+        return msgs[j, M_Y] - msgs[j, M_X]
+    return max(msgs[j, M_CLEN], 0)
+
+
+@njit(cache=True, nogil=True)
+def _role_is(data, tape, role, word):
+    return role >= 0 and _same(data, tape[role, T_A], tape[role, T_B], word)
+
+
+@njit(cache=True, nogil=True)
+def _canonical(data, offsets, nulls):
+    """The four columns (offsets, data, valid each) and ok, for the values
+    data[offsets[i]:offsets[i + 1]] not null."""
+    count = nulls.shape[0]
+    ok = np.zeros(count, np.bool_)
+    off = np.zeros((4, count + 1), np.int64)
+    valid = np.zeros((4, count), np.bool_)
+    # the outputs are about as long as the input: room for that up front (np.empty touches no page)
+    room = np.int64(4096)
+    if count > 0:
+        room += max(np.int64(0), min(np.int64(offsets[count]), np.int64(data.shape[0])) - np.int64(offsets[0]))
+    out_m = np.empty(room, np.uint8)
+    out_s = np.empty(room, np.uint8)
+    out_t = np.empty(room, np.uint8)
+    out_c = np.empty(room, np.uint8)
+    pm = 0
+    ps = 0
+    pt = 0
+    pc = 0
+    tape = np.empty((1024, T_COLS), np.int64)
+    stack = np.zeros(_MAX_DEPTH, np.int64)
+    counts = np.zeros(_MAX_DEPTH, np.int64)
+    keys = np.zeros(_MAX_KEYS, np.int64)
+    cap = 1024
+    msgs = np.empty((cap, M_COLS), np.int64)
+    texts = np.empty(cap, np.int64)
+    calls = np.empty((cap, C_COLS), np.int64)
+    resps = np.empty((cap, 4), np.int64)
+    ext = np.empty(4096, np.uint8)
+    dec = np.empty(4096, np.uint8)
+    dec_a = np.empty(cap, np.int64)
+    dec_b = np.empty(cap, np.int64)
+    size = np.int64(data.shape[0])
+    for row in range(count):
+        off[0, row] = pm
+        off[1, row] = ps
+        off[2, row] = pt
+        off[3, row] = pc
+        if nulls[row]:
+            ok[row] = True
+            continue
+        start = np.int64(offsets[row])
+        end = np.int64(offsets[row + 1])
+        if start < 0 or end > size or start > end or end - start > _MAX_VALUE:
+            continue
+        if start == end or (data[start] != 0x5B and data[start] != 0x7B):
+            ok[row] = True  # not parsed by `_loads`: None
+            continue
+        if data[start] == 0x7B:
+            ok[row] = True  # an object (or not JSON at all): not a list, None
+            continue
+        n = _parse(data, start, end, tape, stack)
+        while n == -2:
+            tape = _grow_tape(tape)
+            n = _parse(data, start, end, tape, stack)
+        if n < 0:
+            continue
+        if n + 1 > cap:
+            cap = n + 1
+            msgs = np.empty((cap, M_COLS), np.int64)
+            texts = np.empty(cap, np.int64)
+            calls = np.empty((cap, C_COLS), np.int64)
+            resps = np.empty((cap, 4), np.int64)
+            dec_a = np.empty(cap, np.int64)
+            dec_b = np.empty(cap, np.int64)
+        nm, nt, nc, ext = _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, keys)
+        if nm < 0:
+            continue
+        ok[row] = True
+        if nm == 0:
+            continue
+        # the text items with escapes, decoded once (text, system and messages use them)
+        need_d = 0
+        for t in range(nt):
+            s = texts[t]
+            if s >= 0 and tape[s, T_ESC]:
+                need_d += tape[s, T_B] - tape[s, T_A]
+        dec = _grow(dec, 0, need_d)
+        dpos = 0
+        for t in range(nt):
+            s = texts[t]
+            dec_a[t] = -1
+            if s >= 0 and tape[s, T_ESC]:
+                dec_a[t] = dpos
+                dpos = _put_body(data, tape[s, T_A], tape[s, T_B], 1, False, dec, dpos)
+                dec_b[t] = dpos
+        need_m = 2
+        need_t = 0
+        need_c = 2
+        for j in range(nm):
+            need_m += 64 + _str_bound(tape, msgs[j, M_ROLE])
+            if msgs[j, M_KIND] == 1:
+                need_m += _str_bound(tape, msgs[j, M_ID])
+                if msgs[j, M_VT] == VT_STR:
+                    need_m += _str_bound(tape, texts[msgs[j, M_X]])
+                elif msgs[j, M_VT] == VT_EXT:
+                    need_m += _ext_bound(msgs[j, M_X], msgs[j, M_Y])
+            else:
+                for t in range(msgs[j, M_LO], msgs[j, M_HI]):
+                    need_m += _str_bound(tape, texts[t])
+                need_m += _str_bound(tape, msgs[j, M_FINISH])
+            need_t += _content_length(tape, texts, msgs, j) + 1
+        for c in range(nc):
+            one = _call_bound(tape, calls, c)
+            need_m += one
+            need_c += one
+        out_m = _grow(out_m, pm, need_m)
+        out_s = _grow(out_s, ps, need_t)
+        out_t = _grow(out_t, pt, need_t)
+        out_c = _grow(out_c, pc, need_c)
+        # messages
+        valid[0, row] = True
+        out_m[pm] = 0x5B
+        pm += 1
+        for j in range(nm):
+            if j > 0:
+                out_m[pm] = 0x2C
+                pm += 1
+            pm = _put_literal(_W_ROLE, out_m, pm)
+            pm = _put_str(data, tape, msgs[j, M_ROLE], out_m, pm)
+            if msgs[j, M_KIND] == 1:
+                pm = _put_literal(_W_RESP_ID, out_m, pm)
+                pm = _put_str(data, tape, msgs[j, M_ID], out_m, pm)
+                pm = _put_literal(_W_CONTENT, out_m, pm)
+                vt = msgs[j, M_VT]
+                if vt == VT_NULL:
+                    pm = _put_literal(_NULL, out_m, pm)
+                elif vt == VT_STR:
+                    out_m[pm] = 0x22
+                    pm = _put_item(data, tape, texts, dec, dec_a, dec_b, msgs[j, M_X], True, out_m, pm + 1)
+                    out_m[pm] = 0x22
+                    pm += 1
+                else:
+                    pm = _put_ext(ext, msgs[j, M_X], msgs[j, M_Y], out_m, pm)
+            else:
+                if msgs[j, M_CLEN] >= 0:
+                    pm = _put_literal(_W_CONTENT, out_m, pm)
+                    out_m[pm] = 0x22
+                    pm += 1
+                    joined = 0
+                    for t in range(msgs[j, M_LO], msgs[j, M_HI]):
+                        if texts[t] < 0:
+                            continue
+                        if joined > 0:
+                            out_m[pm] = 0x5C
+                            out_m[pm + 1] = 0x6E
+                            pm += 2
+                        joined += 1
+                        pm = _put_item(data, tape, texts, dec, dec_a, dec_b, t, True, out_m, pm)
+                    out_m[pm] = 0x22
+                    pm += 1
+                if msgs[j, M_CHI] > msgs[j, M_CLO]:
+                    pm = _put_literal(_W_CALLS, out_m, pm)
+                    for c in range(msgs[j, M_CLO], msgs[j, M_CHI]):
+                        if c > msgs[j, M_CLO]:
+                            out_m[pm] = 0x2C
+                            pm += 1
+                        pm = _put_call(data, tape, ext, calls, c, out_m, pm)
+                    out_m[pm] = 0x5D
+                    pm += 1
+                if msgs[j, M_FINISH] >= 0:
+                    pm = _put_literal(_W_FINISH, out_m, pm)
+                    pm = _put_str(data, tape, msgs[j, M_FINISH], out_m, pm)
+            out_m[pm] = 0x7D
+            pm += 1
+        out_m[pm] = 0x5D
+        pm += 1
+        # system text, text: contents (non-empty) of system / non-tool messages, joined
+        joined_s = 0
+        joined_t = 0
+        for j in range(nm):
+            if _content_length(tape, texts, msgs, j) == 0:
+                continue
+            role = msgs[j, M_ROLE]
+            if _role_is(data, tape, role, _SYSTEM):
+                if joined_s > 0:
+                    out_s[ps] = 0x0A
+                    ps += 1
+                joined_s += 1
+                ps = _message_content(data, tape, ext, texts, dec, dec_a, dec_b, msgs, j, out_s, ps)
+            if not _role_is(data, tape, role, _TOOL):
+                if joined_t > 0:
+                    out_t[pt] = 0x0A
+                    pt += 1
+                joined_t += 1
+                pt = _message_content(data, tape, ext, texts, dec, dec_a, dec_b, msgs, j, out_t, pt)
+        valid[1, row] = joined_s > 0
+        valid[2, row] = joined_t > 0
+        # requested calls
+        if nc > 0:
+            valid[3, row] = True
+            out_c[pc] = 0x5B
+            pc += 1
+            for c in range(nc):
+                if c > 0:
+                    out_c[pc] = 0x2C
+                    pc += 1
+                pc = _put_call(data, tape, ext, calls, c, out_c, pc)
+            out_c[pc] = 0x5D
+            pc += 1
+    off[0, count] = pm
+    off[1, count] = ps
+    off[2, count] = pt
+    off[3, count] = pc
+    return ok, off, valid, out_m[:pm], out_s[:ps], out_t[:pt], out_c[:pc]
+
+
+def _string_array(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """A pa.string() array (pa.large_string() past 2 GiB of text) from the kernel's buffers."""
+    count = valid.shape[0]
+    large = int(offsets[-1]) > 0x7FFFFFFF
+    kind = pa.large_string() if large else pa.string()
+    offsets = offsets if large else offsets.astype(np.int32)
+    nulls = count - int(np.count_nonzero(valid))
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+    return pa.Array.from_buffers(kind, count, [bitmap, pa.py_buffer(np.ascontiguousarray(offsets)),
+                                               pa.py_buffer(data)], null_count=nulls)
+
+
+def canonical_genai(values: pa.Array) -> GenaiColumns:
+    """The canonical form of each GenAI messages string of `values` (pa.string() or
+    pa.large_string()); rows not `ok` are for the Python reference."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    count = len(values)
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        raise TypeError(f"canonical_genai takes a string array, not {values.type}")
+    buffers = values.buffers()
+    if count == 0 or buffers[1] is None:
+        offsets = np.zeros(count + 1, np.int64)
+    else:
+        offsets = np.frombuffer(buffers[1], width)[values.offset:values.offset + count + 1].astype(np.int64)
+    data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.frombuffer(b"", np.uint8)
+    if values.null_count:
+        nulls = np.ascontiguousarray(values.is_null().to_numpy(zero_copy_only=False), dtype=np.bool_)
+    else:
+        nulls = np.zeros(count, np.bool_)
+    ok, off, valid, out_m, out_s, out_t, out_c = _canonical(data, offsets, nulls)
+    return GenaiColumns(ok=ok, messages=_string_array(off[0], out_m, valid[0]),
+                        system=_string_array(off[1], out_s, valid[1]), text=_string_array(off[2], out_t, valid[2]),
+                        calls=_string_array(off[3], out_c, valid[3]))
+
+
+def warm() -> None:
+    """Compile the kernels (numba's on-disk cache keeps them for the next process)."""
+    sample = [
+        None, "", "plain", "{}", "[]",
+        '[{"role":"system","parts":[{"type":"text","content":"Be brief. \\u00e9"}]},'
+        '{"role":"assistant","parts":[{"type":"thinking","content":"x"},'
+        '{"type":"tool_call","id":"c1","name":"f","arguments":{"a":[1,true,null,"s"]}}],"finish_reason":"stop"},'
+        '{"role":"tool","parts":[{"type":"tool_call_response","id":"c1","response":{"ok":1}}]}]',
+    ]
+    canonical_genai(pa.array(sample, pa.string()))
+    canonical_genai(pa.array(sample, pa.large_string()))
