@@ -143,6 +143,14 @@ HAND = [  # (value, must the kernel answer it: True, False or None for either)
     (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": "\u3000x"}]}), False),
     (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": "é text"}]}), True),
     (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"text": "x"}]}]}), False),
+    # names one byte away from the ones the kernel reads (compared 8 bytes at a time)
+    (genai({"rolf": "system", "parts": [{"type": "tnol_call_response", "id": "c", "response": "r"},
+                                        {"type": "tool_call_responsf", "response": "r"},
+                                        {"type": "xool_call", "argumentz": {"a": 1}}, {"type": "tool_calk"},
+                                        {"type": "texu", "content": "c"}, {"typf": "text", "contenu": "d"}],
+            "finish_reasoo": "stop", "partt": [1]}), True),
+    (genai({"role": "user", "parts": [{"type": "tool_call", "id": "c", "nama": "n", "argumentsx": 1,
+                                       "resulu": 2, "responsd": 3, "ie": 4}]}), True),
     # finish_reason
     (genai({"role": "assistant", "parts": [text_part("x")], "finish_reason": "stop"}), True),
     (genai({"role": "assistant", "parts": [text_part("x")], "finish_reason": ""}), True),
@@ -151,7 +159,10 @@ HAND = [  # (value, must the kernel answer it: True, False or None for either)
     # repeated keys, other keys, numbers where they are skipped
     ('[{"role":"a","role":"b","parts":[]}]', False),
     ('[{"role":"user","parts":[{"type":"text","content":"a","content":"b"}]}]', False),
-    ('[{"r\\u006fle":"user","parts":[]}]', False),
+    ('[{"r\\u006fle":"user","parts":[{"t\\u0079pe":"t\\u0065xt","content":"x"}]}]', True),  # escaped keys
+    ('[{"role":"a","r\\u006fle":"b","parts":[]}]', False),  # the same key twice
+    ('[{"role":"assistant","parts":[{"type":"tool_call","arguments":{"\\u00e9":1,"\\u00e8":2,"a":3}}]}]', True),
+    ('[{"role":"assistant","parts":[{"type":"tool_call","arguments":{"\\u00e9":1,"\u00e9":2}}]}]', False),
     (genai({"role": "user", "x": 1.5, "y": [1e-5, {"z": -0.0}], "name": None, "parts": [text_part("x")]}), True),
     ('[{"role":"user","x":1e400,"parts":[]}]', False),  # orjson refuses the infinity
     ('[{"role":"user","x":123456789012345678901234567890,"parts":[]}]', True),

@@ -6,12 +6,13 @@ calls (`semconv._requested_calls`), byte for byte as the Python reference writes
 spent most of its CPU doing this one value at a time in Python.
 
 Each value is parsed into a tape (one entry per JSON value, in document order) by a strict
-parser that accepts only what `orjson.loads` accepts, then read the way `_genai_messages`
-reads it, then written as `orjson.dumps` writes the result. The kernel handles the common
-shapes only (role / parts / finish_reason messages; text, tool_call, tool_call_response and
-reasoning parts) and marks every other row not ok (OpenAI-style `content` messages, non-string
-roles or ids, floats to re-serialize, repeated or escaped keys in the objects it reads, list
-responses, deep nesting, ...): the caller runs the Python reference for those rows.
+parser that accepts only what `orjson.loads` accepts (and decodes the strings that hold
+escapes), then read the way `_genai_messages` reads it, then written as `orjson.dumps` writes
+the result. The kernel handles the common shapes only (role / parts / finish_reason messages;
+text, tool_call, tool_call_response and reasoning parts) and marks every other row not ok
+(OpenAI-style `content` messages, non-string roles or ids, floats to re-serialize, a key
+repeated in an object it reads or writes, list responses, deep nesting, non-ASCII part types,
+...): the caller runs the Python reference for those rows.
 
 Values are untrusted bytes: the parser checks every index against the end of its value, and
 the writers only read ranges the parser checked."""
@@ -24,12 +25,15 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from analyzer.ingest.otlp.json_render import (
-    _BACKSLASHES, _ESCAPE, _HEX, _HIGHS, _ONES, _copy, _escape_bits, _first_byte,
-)
+from analyzer.ingest.otlp.json_render import _ESCAPE, _HEX, _HIGHS, _copy, _escape_bits, _first_byte
 from analyzer.ingest.otlp.wire_scan import load8
 
 __all__ = ["GenaiColumns", "canonical_genai", "warm"]
+
+# the helpers allocate nothing: compiled without reference counting (numba's NRT increments
+# and decrements the count of each array argument on every call, which cost more than the
+# work of the small helpers called per token and per escape)
+_leaf = njit(cache=True, nogil=True, _nrt=False)
 
 
 @dataclass
@@ -41,11 +45,12 @@ class GenaiColumns:
     calls: pa.Array  # json_text(semconv._requested_calls)
 
 
-# tape kinds; tape columns: kind, start, end, index after the value's subtree, aux, escaped.
-# strings: [start, end) is the text between the quotes, aux its decoded UTF-8 length;
+# tape kinds; tape columns: kind, start, end, index after the value's subtree, aux, decoded.
+# strings: [start, end) is the text between the quotes, aux its decoded UTF-8 length, decoded
+# where that text starts in `dec` (-1: no escape, the text is data[start:end]);
 # numbers: aux 1 for a plain int64 written as orjson writes it; containers: [open, close + 1)
 K_OBJ, K_ARR, K_STR, K_NUM, K_TRUE, K_FALSE, K_NULL = 1, 2, 3, 4, 5, 6, 7
-T_KIND, T_A, T_B, T_NEXT, T_AUX, T_ESC = range(6)
+T_KIND, T_A, T_B, T_NEXT, T_AUX, T_DEC = range(6)
 T_COLS = 6
 _MAX_DEPTH = 64  # orjson reads 1024 levels and writes 254; deeper values go to Python
 _MAX_KEYS = 256  # keys of an object the kernel re-serializes (repeated-key check)
@@ -65,16 +70,32 @@ VT_NULL, VT_STR, VT_EXT = 0, 1, 2
 
 # part types
 P_OTHER, P_TEXT, P_CALL, P_RESPONSE, P_REASONING = range(5)
+# keys the kernel reads
+KEY_OTHER, KEY_ROLE, KEY_PARTS, KEY_FINISH, KEY_CONTENT, KEY_TYPE, KEY_ID, KEY_NAME, KEY_ARGUMENTS, KEY_RESPONSE, \
+    KEY_RESULT = range(11)
+
+
+def _word(text, start):
+    """Bytes text[start:start + 8] as a little-endian integer (what `_pack` makes); uint64, as
+    numba compares a uint64 with an int64 as floats."""
+    return np.uint64(int.from_bytes(text.encode()[start:start + 8], "little"))
+
+
+_W_ROLE_0, _W_TYPE_0, _W_NAME_0, _W_ID_0 = _word("role", 0), _word("type", 0), _word("name", 0), _word("id", 0)
+_W_PARTS_0, _W_RESULT_0, _W_CONTENT_0, _W_RESPONSE_0 = (_word("parts", 0), _word("result", 0), _word("content", 0),
+                                                       _word("response", 0))
+_W_ARGUMENTS_0, _W_ARGUMENTS_1 = _word("arguments", 0), _word("arguments", 8)
+_W_FINISH_0, _W_FINISH_1 = _word("finish_reason", 0), _word("finish_reason", 8)
+_W_TEXT_0 = _word("text", 0)
+_W_CALL_0, _W_CALL_1 = _word("tool_call", 0), _word("tool_call", 8)
+_W_RESP_0, _W_RESP_1, _W_RESP_2 = (_word("tool_call_response", 0), _word("tool_call_response", 8),
+                                   _word("tool_call_response", 16))
 
 
 def _lit(text):
     return np.frombuffer(text.encode(), np.uint8).copy()
 
 
-_ROLE, _PARTS, _FINISH, _CONTENT = _lit("role"), _lit("parts"), _lit("finish_reason"), _lit("content")
-_TYPE, _ID, _NAME, _ARGUMENTS, _RESPONSE, _RESULT = (_lit("type"), _lit("id"), _lit("name"), _lit("arguments"),
-                                                     _lit("response"), _lit("result"))
-_TEXT, _TOOL_CALL, _TOOL_CALL_RESPONSE = _lit("text"), _lit("tool_call"), _lit("tool_call_response")
 _REASONING, _THINKING, _TOOL, _SYSTEM = _lit("reasoning"), _lit("thinking"), _lit("tool"), _lit("system")
 _NULL, _TRUE, _FALSE = _lit("null"), _lit("true"), _lit("false")
 _W_ROLE, _W_CONTENT, _W_CALLS, _W_FINISH = (_lit('{"role":'), _lit(',"content":'), _lit(',"tool_calls":['),
@@ -93,7 +114,7 @@ _SPACES = np.array([0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000],
 # ---------------------------------------------------------------------------------------- parse
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _skip_ws(data, pos, end):
     while pos < end:
         c = data[pos]
@@ -104,7 +125,7 @@ def _skip_ws(data, pos, end):
     return pos
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _hex4(data, pos, end):
     """The value of 4 hex digits at pos, -1 when not hex or past `end`."""
     if pos + 4 > end:
@@ -114,7 +135,7 @@ def _hex4(data, pos, end):
     return value if value < 0x10000 else -1
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _utf8_width(data, pos, end):
     """Width of the strict UTF-8 sequence at pos (lead byte >= 0x80), -1 when invalid."""
     byte = data[pos]
@@ -145,77 +166,111 @@ def _utf8_width(data, pos, end):
     return need + 1
 
 
-@njit(cache=True, nogil=True)
-def _scan_string(data, pos, end):
+@_leaf
+def _put_cp(cp, out, pos):
+    """Code point cp as UTF-8."""
+    if cp < 0x80:
+        out[pos] = cp
+        return pos + 1
+    if cp < 0x800:
+        out[pos] = 0xC0 | (cp >> 6)
+        out[pos + 1] = 0x80 | (cp & 0x3F)
+        return pos + 2
+    if cp < 0x10000:
+        out[pos] = 0xE0 | (cp >> 12)
+        out[pos + 1] = 0x80 | ((cp >> 6) & 0x3F)
+        out[pos + 2] = 0x80 | (cp & 0x3F)
+        return pos + 3
+    out[pos] = 0xF0 | (cp >> 18)
+    out[pos + 1] = 0x80 | ((cp >> 12) & 0x3F)
+    out[pos + 2] = 0x80 | ((cp >> 6) & 0x3F)
+    out[pos + 3] = 0x80 | (cp & 0x3F)
+    return pos + 4
+
+
+@_leaf
+def _scan_string(data, pos, end, dec, dpos):
     """The string whose text starts at pos (after its quote): (closing quote position or -1
-    when invalid, decoded length, has escapes). Strict: no raw control bytes, valid UTF-8, valid
-    escapes, surrogates only in pairs (orjson rejects a lone one)."""
-    n = 0
-    escaped = False
+    when invalid, decoded length, where its decoded text starts in `dec` or -1 when it has no
+    escape). Strict: no raw control bytes, valid UTF-8, valid escapes, surrogates only in
+    pairs (orjson rejects a lone one). `dec` has room for end - pos bytes at dpos."""
+    start = pos
+    run = pos  # the raw bytes not yet copied to dec (once there is an escape)
+    dstart = -1
     while True:
         while pos + 8 <= end:
             word = load8(data, np.int64(pos))
             bits = _escape_bits(word) | (word & _HIGHS)
             if bits == 0:
                 pos += 8
-                n += 8
                 continue
-            skip = _first_byte(bits)
-            pos += skip
-            n += skip
+            pos += _first_byte(bits)
             break
         if pos >= end:
-            return -1, n, escaped
+            return -1, 0, -1
         c = data[pos]
         if c == 0x22:
-            return pos, n, escaped
+            if dstart < 0:
+                return pos, pos - start, -1
+            _copy(dec, np.int64(dpos), data, np.int64(run), np.int64(pos - run))
+            dpos += pos - run
+            return pos, dpos - dstart, dstart
         if c == 0x5C:
-            escaped = True
+            if dstart < 0:
+                dstart = dpos
+            _copy(dec, np.int64(dpos), data, np.int64(run), np.int64(pos - run))
+            dpos += pos - run
             if pos + 1 >= end:
-                return -1, n, escaped
+                return -1, 0, -1
             e = data[pos + 1]
             if e == 0x75:
                 cp = _hex4(data, pos + 2, end)
                 if cp < 0:
-                    return -1, n, escaped
+                    return -1, 0, -1
                 pos += 6
                 if 0xD800 <= cp <= 0xDBFF:
                     if pos + 1 >= end or data[pos] != 0x5C or data[pos + 1] != 0x75:
-                        return -1, n, escaped
+                        return -1, 0, -1
                     low = _hex4(data, pos + 2, end)
                     if low < 0xDC00 or low > 0xDFFF:
-                        return -1, n, escaped
+                        return -1, 0, -1
                     pos += 6
-                    n += 4
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
                 elif 0xDC00 <= cp <= 0xDFFF:
-                    return -1, n, escaped
-                elif cp < 0x80:
-                    n += 1
-                elif cp < 0x800:
-                    n += 2
-                else:
-                    n += 3
-            elif (e == 0x22 or e == 0x5C or e == 0x2F or e == 0x62 or e == 0x66 or e == 0x6E or e == 0x72
-                  or e == 0x74):
-                pos += 2
-                n += 1
+                    return -1, 0, -1
+                dpos = _put_cp(cp, dec, dpos)
             else:
-                return -1, n, escaped
+                if e == 0x62:
+                    c = 0x08
+                elif e == 0x66:
+                    c = 0x0C
+                elif e == 0x6E:
+                    c = 0x0A
+                elif e == 0x72:
+                    c = 0x0D
+                elif e == 0x74:
+                    c = 0x09
+                elif e == 0x22 or e == 0x5C or e == 0x2F:
+                    c = e
+                else:
+                    return -1, 0, -1
+                dec[dpos] = c
+                dpos += 1
+                pos += 2
+            run = pos
             continue
         if c < 0x20:
-            return -1, n, escaped
+            return -1, 0, -1
         if c < 0x80:
             pos += 1
-            n += 1
             continue
         width = _utf8_width(data, pos, end)
         if width < 0:
-            return -1, n, escaped
+            return -1, 0, -1
         pos += width
-        n += width
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _scan_number(data, pos, end):
     """(end of the number at pos or -1 when invalid or not surely finite for orjson, plain):
     plain when an int of at most 18 digits other than -0, which orjson writes back as is."""
@@ -288,33 +343,38 @@ def _grow_tape(tape):
     return bigger
 
 
-@njit(cache=True, nogil=True)
-def _parse_key(data, pos, end, tape, n):
-    """An object key at pos and its colon: (position of the value or -1, tape entries)."""
+@_leaf
+def _parse_key(data, pos, end, tape, n, dec, dpos):
+    """An object key at pos and its colon: (position of the value or -1, tape entries, dec
+    position)."""
     if pos >= end or data[pos] != 0x22:
-        return -1, n
-    close, length, escaped = _scan_string(data, pos + 1, end)
+        return -1, n, dpos
+    close, length, decoded = _scan_string(data, pos + 1, end, dec, dpos)
     if close < 0:
-        return -1, n
+        return -1, n, dpos
     tape[n, T_KIND] = K_STR
     tape[n, T_A] = pos + 1
     tape[n, T_B] = close
     tape[n, T_NEXT] = n + 1
     tape[n, T_AUX] = length
-    tape[n, T_ESC] = escaped
+    tape[n, T_DEC] = decoded
+    if decoded >= 0:
+        dpos = decoded + length
     pos = _skip_ws(data, close + 1, end)
     if pos >= end or data[pos] != 0x3A:
-        return -1, n
-    return _skip_ws(data, pos + 1, end), n + 1
+        return -1, n, dpos
+    return _skip_ws(data, pos + 1, end), n + 1, dpos
 
 
-@njit(cache=True, nogil=True)
-def _parse(data, start, end, tape, stack):
+@_leaf
+def _parse(data, start, end, tape, stack, dec):
     """The JSON value in data[start:end] as a tape: its entries, -1 when invalid or deeper
     than _MAX_DEPTH, -2 when the tape is too short (grow it, parse again). The whole of
-    [start, end) must be the value and white space."""
+    [start, end) must be the value and white space. Strings with escapes are decoded into
+    `dec` (room: end - start)."""
     n = 0
     depth = 0
+    dpos = 0
     pos = _skip_ws(data, start, end)
     while True:
         # a value at pos
@@ -327,7 +387,7 @@ def _parse(data, start, end, tape, stack):
         n += 1
         tape[idx, T_A] = pos
         tape[idx, T_AUX] = 0
-        tape[idx, T_ESC] = 0
+        tape[idx, T_DEC] = -1
         tape[idx, T_NEXT] = n
         if c == 0x7B or c == 0x5B:
             if depth == _MAX_DEPTH:
@@ -341,21 +401,23 @@ def _parse(data, start, end, tape, stack):
                 tape[idx, T_B] = pos
                 depth -= 1
             elif c == 0x7B:
-                pos, n = _parse_key(data, pos, end, tape, n)
+                pos, n, dpos = _parse_key(data, pos, end, tape, n, dec, dpos)
                 if pos < 0:
                     return -1
                 continue
             else:
                 continue
         elif c == 0x22:
-            close, length, escaped = _scan_string(data, pos + 1, end)
+            close, length, decoded = _scan_string(data, pos + 1, end, dec, dpos)
             if close < 0:
                 return -1
             tape[idx, T_KIND] = K_STR
             tape[idx, T_A] = pos + 1
             tape[idx, T_B] = close
             tape[idx, T_AUX] = length
-            tape[idx, T_ESC] = escaped
+            tape[idx, T_DEC] = decoded
+            if decoded >= 0:
+                dpos = decoded + length
             pos = close + 1
         elif c == 0x2D or 0x30 <= c <= 0x39:
             after, plain = _scan_number(data, pos, end)
@@ -398,7 +460,7 @@ def _parse(data, start, end, tape, stack):
                 if tape[top, T_KIND] == K_OBJ:
                     if n + 2 > tape.shape[0]:
                         return -2
-                    pos, n = _parse_key(data, pos, end, tape, n)
+                    pos, n, dpos = _parse_key(data, pos, end, tape, n, dec, dpos)
                     if pos < 0:
                         return -1
                 break
@@ -414,14 +476,14 @@ def _parse(data, start, end, tape, stack):
 # ---------------------------------------------------------------------------------------- write
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _put_literal(word, out, pos):
     for i in range(word.shape[0]):
         out[pos + i] = word[i]
     return pos + word.shape[0]
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _put_byte_json(c, out, pos):
     """One byte (a decoded character < 0x80 or a UTF-8 byte) as orjson writes it in a string."""
     esc = _ESCAPE[c]
@@ -440,81 +502,22 @@ def _put_byte_json(c, out, pos):
     return pos + 2
 
 
-@njit(cache=True, nogil=True)
-def _put_body(data, a, b, escaped, as_json, out, pos):
-    """The string text data[a:b] (checked by _scan_string) decoded: as JSON string text
-    (escaped as orjson escapes, without quotes) when as_json, else as plain UTF-8."""
-    if not escaped:  # raw text needs no escape (no '"', '\\' or control bytes)
-        _copy(out, np.int64(pos), data, np.int64(a), np.int64(b - a))
-        return pos + (b - a)
-    run = a
-    i = a
-    while i < b:
-        if i + 8 <= b:
-            word = load8(data, np.int64(i)) ^ _BACKSLASHES
-            bits = (word - _ONES) & ~word & _HIGHS
-            if bits == 0:
-                i += 8
-                continue
-            i += _first_byte(bits)
-        if data[i] != 0x5C:
-            i += 1
-            continue
-        _copy(out, np.int64(pos), data, np.int64(run), np.int64(i - run))
-        pos += i - run
-        e = data[i + 1]
-        if e == 0x75:
-            cp = _hex4(data, i + 2, b)
-            i += 6
-            if 0xD800 <= cp <= 0xDBFF:
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (_hex4(data, i + 2, b) - 0xDC00)
-                i += 6
-            if cp < 0x80:
-                if as_json:
-                    pos = _put_byte_json(cp, out, pos)
-                else:
-                    out[pos] = cp
-                    pos += 1
-            elif cp < 0x800:
-                out[pos] = 0xC0 | (cp >> 6)
-                out[pos + 1] = 0x80 | (cp & 0x3F)
-                pos += 2
-            elif cp < 0x10000:
-                out[pos] = 0xE0 | (cp >> 12)
-                out[pos + 1] = 0x80 | ((cp >> 6) & 0x3F)
-                out[pos + 2] = 0x80 | (cp & 0x3F)
-                pos += 3
-            else:
-                out[pos] = 0xF0 | (cp >> 18)
-                out[pos + 1] = 0x80 | ((cp >> 12) & 0x3F)
-                out[pos + 2] = 0x80 | ((cp >> 6) & 0x3F)
-                out[pos + 3] = 0x80 | (cp & 0x3F)
-                pos += 4
-        else:
-            if e == 0x62:
-                c = 0x08
-            elif e == 0x66:
-                c = 0x0C
-            elif e == 0x6E:
-                c = 0x0A
-            elif e == 0x72:
-                c = 0x0D
-            elif e == 0x74:
-                c = 0x09
-            else:  # " \ /
-                c = e
-            if as_json:
-                pos = _put_byte_json(c, out, pos)
-            else:
-                out[pos] = c
-                pos += 1
-            i += 2
-        run = i
-    _copy(out, np.int64(pos), data, np.int64(run), np.int64(b - run))
-    return pos + (b - run)
+@_leaf
+def _put_text(data, dec, tape, s, as_json, out, pos):
+    """The text of tape string s: as JSON string text (escaped as orjson escapes, without
+    quotes) when as_json, else as plain UTF-8."""
+    d = tape[s, T_DEC]
+    if d < 0:  # as written: no escape, and nothing orjson escapes ('"', '\\', control bytes)
+        a = tape[s, T_A]
+        _copy(out, np.int64(pos), data, np.int64(a), np.int64(tape[s, T_B] - a))
+        return pos + (tape[s, T_B] - a)
+    if as_json:
+        return _put_escaped(dec, d, d + tape[s, T_AUX], out, pos)
+    _copy(out, np.int64(pos), dec, np.int64(d), np.int64(tape[s, T_AUX]))
+    return pos + tape[s, T_AUX]
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _put_escaped(src, a, b, out, pos):
     """src[a:b] (valid UTF-8) as JSON string text, escaped as orjson escapes, no quotes."""
     run = a
@@ -536,24 +539,122 @@ def _put_escaped(src, a, b, out, pos):
     return pos + (b - run)
 
 
-@njit(cache=True, nogil=True)
-def _same(data, a, b, word):
-    if b - a != word.shape[0]:
-        return False
-    for i in range(word.shape[0]):
-        if data[a + i] != word[i]:
+@_leaf
+def _pack_bytes(src, a, b):
+    """src[a:b] (at most 8 bytes) as a little-endian integer."""
+    if b - a == 8:
+        return load8(src, np.int64(a))
+    word = np.uint64(0)
+    for i in range(b - 1, a - 1, -1):
+        word = (word << np.uint64(8)) | np.uint64(src[i])
+    return word
+
+
+@_leaf
+def _pack(data, dec, tape, s, start):
+    """Bytes [start, start + 8) of the text of tape string s (as many as there are) as a
+    little-endian integer."""
+    stop = min(tape[s, T_AUX], start + 8)
+    d = tape[s, T_DEC]
+    if d < 0:
+        return _pack_bytes(data, tape[s, T_A] + start, tape[s, T_A] + stop)
+    return _pack_bytes(dec, d + start, d + stop)
+
+
+@_leaf
+def _key_code(data, dec, tape, k):
+    """Which of the keys the kernel reads tape string k is (KEY_OTHER: none)."""
+    size = tape[k, T_AUX]
+    if size < 2 or size > 13:
+        return KEY_OTHER
+    w0 = _pack(data, dec, tape, k, 0)
+    if size == 4:
+        if w0 == _W_ROLE_0:
+            return KEY_ROLE
+        if w0 == _W_TYPE_0:
+            return KEY_TYPE
+        if w0 == _W_NAME_0:
+            return KEY_NAME
+    elif size == 2:
+        if w0 == _W_ID_0:
+            return KEY_ID
+    elif size == 5:
+        if w0 == _W_PARTS_0:
+            return KEY_PARTS
+    elif size == 6:
+        if w0 == _W_RESULT_0:
+            return KEY_RESULT
+    elif size == 7:
+        if w0 == _W_CONTENT_0:
+            return KEY_CONTENT
+    elif size == 8:
+        if w0 == _W_RESPONSE_0:
+            return KEY_RESPONSE
+    elif size == 9:
+        if w0 == _W_ARGUMENTS_0 and _pack(data, dec, tape, k, 8) == _W_ARGUMENTS_1:
+            return KEY_ARGUMENTS
+    elif size == 13:
+        if w0 == _W_FINISH_0 and _pack(data, dec, tape, k, 8) == _W_FINISH_1:
+            return KEY_FINISH
+    return KEY_OTHER
+
+
+@_leaf
+def _part_kind(data, dec, tape, s):
+    """The part type of tape string s: text, tool_call, tool_call_response, reasoning
+    (`messages.is_reasoning`) or other; -1 when not ASCII (str.lower() beyond ASCII)."""
+    size = tape[s, T_AUX]
+    w0 = _pack(data, dec, tape, s, 0)
+    if size == 4 and w0 == _W_TEXT_0:
+        return P_TEXT
+    if size == 9 and w0 == _W_CALL_0 and _pack(data, dec, tape, s, 8) == _W_CALL_1:
+        return P_CALL
+    if size == 18 and w0 == _W_RESP_0 and _pack(data, dec, tape, s, 8) == _W_RESP_1 \
+            and _pack(data, dec, tape, s, 16) == _W_RESP_2:
+        return P_RESPONSE
+    d = tape[s, T_DEC]
+    if d < 0:
+        src_a = tape[s, T_A]
+        if not _ascii(data, src_a, src_a + size):
+            return -1
+        if _lower_has(data, src_a, src_a + size, _REASONING) or _lower_has(data, src_a, src_a + size, _THINKING):
+            return P_REASONING
+        return P_OTHER
+    if not _ascii(dec, d, d + size):
+        return -1
+    if _lower_has(dec, d, d + size, _REASONING) or _lower_has(dec, d, d + size, _THINKING):
+        return P_REASONING
+    return P_OTHER
+
+
+@_leaf
+def _eq_bytes(x, xa, y, ya, size):
+    for i in range(size):
+        if x[xa + i] != y[ya + i]:
             return False
     return True
 
 
-@njit(cache=True, nogil=True)
-def _contains_lower(data, a, b, word):
-    """ASCII data[a:b], lowercased, contains `word` (lowercase)."""
+@_leaf
+def _str_is(data, dec, tape, s, word):
+    """The text of tape string s is `word`."""
     size = word.shape[0]
-    for s in range(a, b - size + 1):
+    if tape[s, T_AUX] != size:
+        return False
+    d = tape[s, T_DEC]
+    if d < 0:
+        return _eq_bytes(data, tape[s, T_A], word, 0, size)
+    return _eq_bytes(dec, d, word, 0, size)
+
+
+@_leaf
+def _lower_has(src, a, b, word):
+    """ASCII src[a:b], lowercased, contains `word` (lowercase)."""
+    size = word.shape[0]
+    for start in range(a, b - size + 1):
         found = True
         for i in range(size):
-            c = data[s + i]
+            c = src[start + i]
             if 0x41 <= c <= 0x5A:
                 c += 0x20
             if c != word[i]:
@@ -564,21 +665,33 @@ def _contains_lower(data, a, b, word):
     return False
 
 
-@njit(cache=True, nogil=True)
-def _same_key(data, tape, k1, k2):
-    a1, b1, a2, b2 = tape[k1, T_A], tape[k1, T_B], tape[k2, T_A], tape[k2, T_B]
-    if b1 - a1 != b2 - a2:
-        return False
-    for i in range(b1 - a1):
-        if data[a1 + i] != data[a2 + i]:
+@_leaf
+def _ascii(src, a, b):
+    for i in range(a, b):
+        if src[i] >= 0x80:
             return False
     return True
 
 
-@njit(cache=True, nogil=True)
-def _keys_unique(data, tape, obj, keys):
-    """The keys of object `obj` are surely all different (none repeated, none escaped unless
-    alone, at most _MAX_KEYS): orjson's dict then has them in written order."""
+@_leaf
+def _same_text(data, dec, tape, s1, s2):
+    size = tape[s1, T_AUX]
+    if size != tape[s2, T_AUX]:
+        return False
+    d1, d2 = tape[s1, T_DEC], tape[s2, T_DEC]
+    if d1 < 0 and d2 < 0:
+        return _eq_bytes(data, tape[s1, T_A], data, tape[s2, T_A], size)
+    if d1 < 0:
+        return _eq_bytes(data, tape[s1, T_A], dec, d2, size)
+    if d2 < 0:
+        return _eq_bytes(dec, d1, data, tape[s2, T_A], size)
+    return _eq_bytes(dec, d1, dec, d2, size)
+
+
+@_leaf
+def _keys_unique(data, dec, tape, obj, keys):
+    """The keys of object `obj` are all different (and at most _MAX_KEYS): orjson's dict then
+    has them in written order."""
     count = 0
     k = obj + 1
     while k < tape[obj, T_NEXT]:
@@ -587,22 +700,17 @@ def _keys_unique(data, tape, obj, keys):
         keys[count] = k
         count += 1
         k = tape[k + 1, T_NEXT]
-    if count < 2:
-        return True
-    for j in range(count):
-        if tape[keys[j], T_ESC]:
-            return False
     for j in range(1, count):
         for i in range(j):
-            if _same_key(data, tape, keys[i], keys[j]):
+            if _same_text(data, dec, tape, keys[i], keys[j]):
                 return False
     return True
 
 
-@njit(cache=True, nogil=True)
-def _render(data, tape, v, out, pos, stack, counts, keys):
+@_leaf
+def _render(data, dec, tape, v, out, pos, stack, counts, keys):
     """orjson's compact JSON of tape value v into out (room: its source length + 16); -1 when
-    it holds what the kernel does not write (a float, a repeated or escaped key)."""
+    it holds what the kernel does not write (a float, a repeated key)."""
     depth = 0
     last = tape[v, T_NEXT]
     i = v
@@ -622,7 +730,7 @@ def _render(data, tape, v, out, pos, stack, counts, keys):
             counts[depth - 1] = count + 1
         kind = tape[i, T_KIND]
         if kind == K_OBJ or kind == K_ARR:
-            if kind == K_OBJ and not _keys_unique(data, tape, i, keys):
+            if kind == K_OBJ and not _keys_unique(data, dec, tape, i, keys):
                 return -1
             out[pos] = 0x7B if kind == K_OBJ else 0x5B
             pos += 1
@@ -631,7 +739,7 @@ def _render(data, tape, v, out, pos, stack, counts, keys):
             depth += 1
         elif kind == K_STR:
             out[pos] = 0x22
-            pos = _put_body(data, tape[i, T_A], tape[i, T_B], tape[i, T_ESC], True, out, pos + 1)
+            pos = _put_text(data, dec, tape, i, True, out, pos + 1)
             out[pos] = 0x22
             pos += 1
         elif kind == K_NUM:
@@ -654,42 +762,31 @@ def _render(data, tape, v, out, pos, stack, counts, keys):
     return pos
 
 
-@njit(cache=True, nogil=True)
-def _first_char(data, a, b):
-    """The first code point of the checked string text data[a:b], -1 when empty."""
-    if a >= b:
-        return -1
-    c = np.int64(data[a])
-    if c == 0x5C:
-        e = data[a + 1]
-        if e == 0x75:
-            cp = _hex4(data, a + 2, b)
-            if 0xD800 <= cp <= 0xDBFF:
-                return 0x10000 + ((cp - 0xD800) << 10) + (_hex4(data, a + 8, b) - 0xDC00)
-            return cp
-        if e == 0x62:
-            return 0x08
-        if e == 0x66:
-            return 0x0C
-        if e == 0x6E:
-            return 0x0A
-        if e == 0x72:
-            return 0x0D
-        if e == 0x74:
-            return 0x09
-        return np.int64(e)
+@_leaf
+def _first_cp(src, a):
+    """The code point of the valid UTF-8 sequence at src[a]."""
+    c = np.int64(src[a])
     if c < 0x80:
         return c
-    c1 = np.int64(data[a + 1]) & 0x3F
+    c1 = np.int64(src[a + 1]) & 0x3F
     if c < 0xE0:
         return ((c & 0x1F) << 6) | c1
-    c2 = np.int64(data[a + 2]) & 0x3F
+    c2 = np.int64(src[a + 2]) & 0x3F
     if c < 0xF0:
         return ((c & 0x0F) << 12) | (c1 << 6) | c2
-    return ((c & 0x07) << 18) | (c1 << 12) | (c2 << 6) | (np.int64(data[a + 3]) & 0x3F)
+    return ((c & 0x07) << 18) | (c1 << 12) | (c2 << 6) | (np.int64(src[a + 3]) & 0x3F)
 
 
-@njit(cache=True, nogil=True)
+@_leaf
+def _first_char(data, dec, tape, s):
+    """The first code point of the text of tape string s, -1 when empty."""
+    if tape[s, T_AUX] == 0:
+        return -1
+    d = tape[s, T_DEC]
+    return _first_cp(data, tape[s, T_A]) if d < 0 else _first_cp(dec, d)
+
+
+@_leaf
 def _is_space(cp):
     """str.isspace() of one code point."""
     if 0x09 <= cp <= 0x0D or 0x1C <= cp <= 0x20 or 0x2000 <= cp <= 0x200A:
@@ -703,21 +800,21 @@ def _is_space(cp):
 # ---------------------------------------------------------------------------------- interpret
 
 
-@njit(cache=True, nogil=True)
-def _value_text(data, tape, v, ext, epos, stack, counts, keys):
+@_leaf
+def _value_text(data, dec, tape, v, ext, epos, stack, counts, keys):
     """json_text of tape value v (-2: absent) as (vt, x, y, ext position); vt -1 when the
     kernel does not write it."""
     if v < 0 or tape[v, T_KIND] == K_NULL:
         return VT_NULL, 0, 0, epos
     if tape[v, T_KIND] == K_STR:
         return VT_STR, v, 0, epos
-    done = _render(data, tape, v, ext, epos, stack, counts, keys)
+    done = _render(data, dec, tape, v, ext, epos, stack, counts, keys)
     if done < 0:
         return -1, 0, 0, epos
     return VT_EXT, epos, done, done
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _str_or_null(tape, v):
     """A tape string's index, -1 for null or absent, -2 for any other value."""
     if v < 0 or tape[v, T_KIND] == K_NULL:
@@ -727,8 +824,8 @@ def _str_or_null(tape, v):
     return -2
 
 
-@njit(cache=True, nogil=True)
-def _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, keys):
+@_leaf
+def _interpret(data, dec, tape, n, msgs, texts, calls, resps, ext, stack, counts, keys):
     """`_genai_messages` of the tape (root: an array) as output messages, texts and calls:
     (messages, texts, calls) counts, -1 messages when the kernel is not sure, and `ext`
     (grown) holding the JSON text made for arguments and responses."""
@@ -749,35 +846,33 @@ def _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, key
         k = msg + 1
         while k < tape[msg, T_NEXT]:
             v = k + 1
-            a, b = tape[k, T_A], tape[k, T_B]
-            if tape[k, T_ESC]:
-                return -1, 0, 0, ext
-            if _same(data, a, b, _ROLE):
+            key = _key_code(data, dec, tape, k)
+            if key == KEY_ROLE:
                 if role != -2:
-                    return -1, 0, 0, ext
+                    return -1, 0, 0
                 role = v
-            elif _same(data, a, b, _PARTS):
+            elif key == KEY_PARTS:
                 if parts != -2:
-                    return -1, 0, 0, ext
+                    return -1, 0, 0
                 parts = v
-            elif _same(data, a, b, _FINISH):
+            elif key == KEY_FINISH:
                 if finish != -2:
-                    return -1, 0, 0, ext
+                    return -1, 0, 0
                 finish = v
-            elif _same(data, a, b, _CONTENT):
+            elif key == KEY_CONTENT:
                 if has_content:
-                    return -1, 0, 0, ext
+                    return -1, 0, 0
                 has_content = True
             k = tape[v, T_NEXT]
         role = _str_or_null(tape, role)
-        if role == -2 or (role >= 0 and tape[role, T_ESC]):
-            return -1, 0, 0, ext
+        if role == -2:
+            return -1, 0, 0
         parts_kind = K_NULL if parts < 0 else tape[parts, T_KIND]
         if parts_kind == K_NULL and has_content:  # an OpenAI-style message
-            return -1, 0, 0, ext
+            return -1, 0, 0
         if parts_kind != K_NULL and parts_kind != K_ARR and parts_kind != K_STR and parts_kind != K_OBJ \
                 and parts_kind != K_FALSE:  # `for part in parts or []` raises
-            return -1, 0, 0, ext
+            return -1, 0, 0
         if finish >= 0:
             fkind = tape[finish, T_KIND]
             if fkind == K_STR:
@@ -786,7 +881,7 @@ def _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, key
             elif fkind == K_NULL or fkind == K_FALSE:
                 finish = -1
             else:
-                return -1, 0, 0, ext
+                return -1, 0, 0
         text_lo = nt
         call_lo = nc
         nr = 0
@@ -807,66 +902,51 @@ def _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, key
                 k = part + 1
                 while k < tape[part, T_NEXT]:
                     v = k + 1
-                    a, b = tape[k, T_A], tape[k, T_B]
-                    if tape[k, T_ESC]:
-                        return -1, 0, 0, ext
-                    if _same(data, a, b, _TYPE):
+                    key = _key_code(data, dec, tape, k)
+                    if key == KEY_TYPE:
                         if ptype != -2:
-                            return -1, 0, 0, ext
+                            return -1, 0, 0
                         ptype = v
-                    elif _same(data, a, b, _CONTENT):
+                    elif key == KEY_CONTENT:
                         if content != -2:
-                            return -1, 0, 0, ext
+                            return -1, 0, 0
                         content = v
-                    elif _same(data, a, b, _ID):
+                    elif key == KEY_ID:
                         if pid != -2:
-                            return -1, 0, 0, ext
+                            return -1, 0, 0
                         pid = v
-                    elif _same(data, a, b, _NAME):
+                    elif key == KEY_NAME:
                         if name != -2:
-                            return -1, 0, 0, ext
+                            return -1, 0, 0
                         name = v
-                    elif _same(data, a, b, _ARGUMENTS):
+                    elif key == KEY_ARGUMENTS:
                         if arguments != -2:
-                            return -1, 0, 0, ext
+                            return -1, 0, 0
                         arguments = v
-                    elif _same(data, a, b, _RESPONSE):
+                    elif key == KEY_RESPONSE:
                         if response != -2:
-                            return -1, 0, 0, ext
+                            return -1, 0, 0
                         response = v
-                    elif _same(data, a, b, _RESULT):
+                    elif key == KEY_RESULT:
                         if result != -2:
-                            return -1, 0, 0, ext
+                            return -1, 0, 0
                         result = v
                     k = tape[v, T_NEXT]
                 kind = P_OTHER
                 if ptype >= 0 and tape[ptype, T_KIND] == K_STR:
-                    a, b = tape[ptype, T_A], tape[ptype, T_B]
-                    if tape[ptype, T_ESC]:
-                        return -1, 0, 0, ext
-                    for i in range(a, b):
-                        if data[i] >= 0x80:  # str.lower() beyond ASCII
-                            return -1, 0, 0, ext
-                    if _same(data, a, b, _TEXT):
-                        kind = P_TEXT
-                    elif _contains_lower(data, a, b, _REASONING) or _contains_lower(data, a, b, _THINKING):
-                        kind = P_REASONING
-                    elif _same(data, a, b, _TOOL_CALL):
-                        kind = P_CALL
-                    elif _same(data, a, b, _TOOL_CALL_RESPONSE):
-                        kind = P_RESPONSE
+                    kind = _part_kind(data, dec, tape, ptype)
+                    if kind < 0:
+                        return -1, 0, 0
                 if kind == P_REASONING:
                     continue
                 if kind == P_CALL:
                     cid = _str_or_null(tape, pid)
                     cname = _str_or_null(tape, name)
                     if cid == -2 or cname == -2:
-                        return -1, 0, 0, ext
-                    if arguments >= 0:
-                        ext = _grow(ext, epos, tape[arguments, T_B] - tape[arguments, T_A] + 16)
-                    vt, x, y, epos = _value_text(data, tape, arguments, ext, epos, stack, counts, keys)
+                        return -1, 0, 0
+                    vt, x, y, epos = _value_text(data, dec, tape, arguments, ext, epos, stack, counts, keys)
                     if vt < 0:
-                        return -1, 0, 0, ext
+                        return -1, 0, 0
                     calls[nc, C_ID] = cid
                     calls[nc, C_NAME] = cname
                     calls[nc, C_VT] = vt
@@ -876,20 +956,19 @@ def _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, key
                 elif kind == P_RESPONSE:
                     rid = _str_or_null(tape, pid)
                     if rid == -2:
-                        return -1, 0, 0, ext
+                        return -1, 0, 0
                     body = response if response != -2 else result
                     if body >= 0:
                         bkind = tape[body, T_KIND]
                         if bkind == K_ARR:  # maybe content blocks (`_blocks_text`)
-                            return -1, 0, 0, ext
+                            return -1, 0, 0
                         if bkind == K_STR:
-                            first = _first_char(data, tape[body, T_A], tape[body, T_B])
+                            first = _first_char(data, dec, tape, body)
                             if first == 0x5B or (first >= 0 and _is_space(first)):
-                                return -1, 0, 0, ext
-                        ext = _grow(ext, epos, tape[body, T_B] - tape[body, T_A] + 16)
-                    vt, x, y, epos = _value_text(data, tape, body, ext, epos, stack, counts, keys)
+                                return -1, 0, 0
+                    vt, x, y, epos = _value_text(data, dec, tape, body, ext, epos, stack, counts, keys)
                     if vt < 0:
-                        return -1, 0, 0, ext
+                        return -1, 0, 0
                     resps[nr, 0] = rid
                     resps[nr, 1] = vt
                     resps[nr, 2] = x
@@ -898,7 +977,7 @@ def _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, key
                 elif content != -2:  # a text part, or any other part with a content
                     t = _str_or_null(tape, content)
                     if t == -2:
-                        return -1, 0, 0, ext
+                        return -1, 0, 0
                     texts[nt] = t
                     nt += 1
         if nr == 0 or nt > text_lo or nc > call_lo:
@@ -931,10 +1010,10 @@ def _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, key
                 msgs[nm, M_X] = nt
                 nt += 1
             nm += 1
-    return nm, nt, nc, ext
+    return nm, nt, nc
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _str_bound(tape, s):
     """Room for tape string s (or null for -1) as JSON: never longer than its source."""
     if s < 0:
@@ -942,24 +1021,24 @@ def _str_bound(tape, s):
     return tape[s, T_B] - tape[s, T_A] + 2
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _ext_bound(x, y):
     """Room for ext text [x, y) as a JSON string: escaping at most doubles compact JSON."""
     return 2 * (y - x) + 2
 
 
-@njit(cache=True, nogil=True)
-def _put_str(data, tape, s, out, pos):
+@_leaf
+def _put_str(data, dec, tape, s, out, pos):
     """Tape string s (or null for -1) as JSON."""
     if s < 0:
         return _put_literal(_NULL, out, pos)
     out[pos] = 0x22
-    pos = _put_body(data, tape[s, T_A], tape[s, T_B], tape[s, T_ESC], True, out, pos + 1)
+    pos = _put_text(data, dec, tape, s, True, out, pos + 1)
     out[pos] = 0x22
     return pos + 1
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _put_ext(ext, x, y, out, pos):
     """Ext text [x, y) as a JSON string."""
     out[pos] = 0x22
@@ -968,39 +1047,25 @@ def _put_ext(ext, x, y, out, pos):
     return pos + 1
 
 
-@njit(cache=True, nogil=True)
-def _put_item(data, tape, texts, dec, dec_a, dec_b, t, as_json, out, pos):
-    """Text item t (not None): as JSON string text (no quotes) when as_json, else plain."""
-    if dec_a[t] < 0:  # no escapes in the source: the same bytes either way
-        s = texts[t]
-        a = tape[s, T_A]
-        _copy(out, np.int64(pos), data, np.int64(a), np.int64(tape[s, T_B] - a))
-        return pos + (tape[s, T_B] - a)
-    if as_json:
-        return _put_escaped(dec, dec_a[t], dec_b[t], out, pos)
-    _copy(out, np.int64(pos), dec, np.int64(dec_a[t]), np.int64(dec_b[t] - dec_a[t]))
-    return pos + (dec_b[t] - dec_a[t])
-
-
-@njit(cache=True, nogil=True)
-def _put_call(data, tape, ext, calls, c, out, pos):
+@_leaf
+def _put_call(data, dec, tape, ext, calls, c, out, pos):
     pos = _put_literal(_W_CALL_ID, out, pos)
-    pos = _put_str(data, tape, calls[c, C_ID], out, pos)
+    pos = _put_str(data, dec, tape, calls[c, C_ID], out, pos)
     pos = _put_literal(_W_CALL_NAME, out, pos)
-    pos = _put_str(data, tape, calls[c, C_NAME], out, pos)
+    pos = _put_str(data, dec, tape, calls[c, C_NAME], out, pos)
     pos = _put_literal(_W_CALL_ARGS, out, pos)
     vt = calls[c, C_VT]
     if vt == VT_NULL:
         pos = _put_literal(_NULL, out, pos)
     elif vt == VT_STR:
-        pos = _put_str(data, tape, calls[c, C_X], out, pos)
+        pos = _put_str(data, dec, tape, calls[c, C_X], out, pos)
     else:
         pos = _put_ext(ext, calls[c, C_X], calls[c, C_Y], out, pos)
     out[pos] = 0x7D
     return pos + 1
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _call_bound(tape, calls, c):
     need = 48 + _str_bound(tape, calls[c, C_ID]) + _str_bound(tape, calls[c, C_NAME])
     vt = calls[c, C_VT]
@@ -1011,13 +1076,13 @@ def _call_bound(tape, calls, c):
     return need + 4
 
 
-@njit(cache=True, nogil=True)
-def _message_content(data, tape, ext, texts, dec, dec_a, dec_b, msgs, j, out, pos):
+@_leaf
+def _message_content(data, dec, tape, ext, texts, msgs, j, out, pos):
     """The plain text of output message j's content (it has one)."""
     if msgs[j, M_KIND] == 1:
         x, y = msgs[j, M_X], msgs[j, M_Y]
         if msgs[j, M_VT] == VT_STR:
-            return _put_item(data, tape, texts, dec, dec_a, dec_b, x, False, out, pos)
+            return _put_text(data, dec, tape, texts[x], False, out, pos)
         _copy(out, np.int64(pos), ext, np.int64(x), np.int64(y - x))
         return pos + (y - x)
     joined = 0
@@ -1028,11 +1093,11 @@ def _message_content(data, tape, ext, texts, dec, dec_a, dec_b, msgs, j, out, po
             out[pos] = 0x0A
             pos += 1
         joined += 1
-        pos = _put_item(data, tape, texts, dec, dec_a, dec_b, t, False, out, pos)
+        pos = _put_text(data, dec, tape, texts[t], False, out, pos)
     return pos
 
 
-@njit(cache=True, nogil=True)
+@_leaf
 def _content_length(tape, texts, msgs, j):
     """The length of output message j's content; 0 when it has none (falsy)."""
     if msgs[j, M_KIND] == 1:
@@ -1045,9 +1110,9 @@ def _content_length(tape, texts, msgs, j):
     return max(msgs[j, M_CLEN], 0)
 
 
-@njit(cache=True, nogil=True)
-def _role_is(data, tape, role, word):
-    return role >= 0 and _same(data, tape[role, T_A], tape[role, T_B], word)
+@_leaf
+def _role_is(data, dec, tape, role, word):
+    return role >= 0 and _str_is(data, dec, tape, role, word)
 
 
 @njit(cache=True, nogil=True)
@@ -1081,8 +1146,6 @@ def _canonical(data, offsets, nulls):
     resps = np.empty((cap, 4), np.int64)
     ext = np.empty(4096, np.uint8)
     dec = np.empty(4096, np.uint8)
-    dec_a = np.empty(cap, np.int64)
-    dec_b = np.empty(cap, np.int64)
     size = np.int64(data.shape[0])
     for row in range(count):
         off[0, row] = pm
@@ -1102,10 +1165,11 @@ def _canonical(data, offsets, nulls):
         if data[start] == 0x7B:
             ok[row] = True  # an object (or not JSON at all): not a list, None
             continue
-        n = _parse(data, start, end, tape, stack)
+        dec = _grow(dec, 0, end - start)
+        n = _parse(data, start, end, tape, stack, dec)
         while n == -2:
             tape = _grow_tape(tape)
-            n = _parse(data, start, end, tape, stack)
+            n = _parse(data, start, end, tape, stack, dec)
         if n < 0:
             continue
         if n + 1 > cap:
@@ -1114,29 +1178,13 @@ def _canonical(data, offsets, nulls):
             texts = np.empty(cap, np.int64)
             calls = np.empty((cap, C_COLS), np.int64)
             resps = np.empty((cap, 4), np.int64)
-            dec_a = np.empty(cap, np.int64)
-            dec_b = np.empty(cap, np.int64)
-        nm, nt, nc, ext = _interpret(data, tape, n, msgs, texts, calls, resps, ext, stack, counts, keys)
+        ext = _grow(ext, 0, end - start + 16)
+        nm, nt, nc = _interpret(data, dec, tape, n, msgs, texts, calls, resps, ext, stack, counts, keys)
         if nm < 0:
             continue
         ok[row] = True
         if nm == 0:
             continue
-        # the text items with escapes, decoded once (text, system and messages use them)
-        need_d = 0
-        for t in range(nt):
-            s = texts[t]
-            if s >= 0 and tape[s, T_ESC]:
-                need_d += tape[s, T_B] - tape[s, T_A]
-        dec = _grow(dec, 0, need_d)
-        dpos = 0
-        for t in range(nt):
-            s = texts[t]
-            dec_a[t] = -1
-            if s >= 0 and tape[s, T_ESC]:
-                dec_a[t] = dpos
-                dpos = _put_body(data, tape[s, T_A], tape[s, T_B], 1, False, dec, dpos)
-                dec_b[t] = dpos
         need_m = 2
         need_t = 0
         need_c = 2
@@ -1170,17 +1218,17 @@ def _canonical(data, offsets, nulls):
                 out_m[pm] = 0x2C
                 pm += 1
             pm = _put_literal(_W_ROLE, out_m, pm)
-            pm = _put_str(data, tape, msgs[j, M_ROLE], out_m, pm)
+            pm = _put_str(data, dec, tape, msgs[j, M_ROLE], out_m, pm)
             if msgs[j, M_KIND] == 1:
                 pm = _put_literal(_W_RESP_ID, out_m, pm)
-                pm = _put_str(data, tape, msgs[j, M_ID], out_m, pm)
+                pm = _put_str(data, dec, tape, msgs[j, M_ID], out_m, pm)
                 pm = _put_literal(_W_CONTENT, out_m, pm)
                 vt = msgs[j, M_VT]
                 if vt == VT_NULL:
                     pm = _put_literal(_NULL, out_m, pm)
                 elif vt == VT_STR:
                     out_m[pm] = 0x22
-                    pm = _put_item(data, tape, texts, dec, dec_a, dec_b, msgs[j, M_X], True, out_m, pm + 1)
+                    pm = _put_text(data, dec, tape, texts[msgs[j, M_X]], True, out_m, pm + 1)
                     out_m[pm] = 0x22
                     pm += 1
                 else:
@@ -1199,7 +1247,7 @@ def _canonical(data, offsets, nulls):
                             out_m[pm + 1] = 0x6E
                             pm += 2
                         joined += 1
-                        pm = _put_item(data, tape, texts, dec, dec_a, dec_b, t, True, out_m, pm)
+                        pm = _put_text(data, dec, tape, texts[t], True, out_m, pm)
                     out_m[pm] = 0x22
                     pm += 1
                 if msgs[j, M_CHI] > msgs[j, M_CLO]:
@@ -1208,12 +1256,12 @@ def _canonical(data, offsets, nulls):
                         if c > msgs[j, M_CLO]:
                             out_m[pm] = 0x2C
                             pm += 1
-                        pm = _put_call(data, tape, ext, calls, c, out_m, pm)
+                        pm = _put_call(data, dec, tape, ext, calls, c, out_m, pm)
                     out_m[pm] = 0x5D
                     pm += 1
                 if msgs[j, M_FINISH] >= 0:
                     pm = _put_literal(_W_FINISH, out_m, pm)
-                    pm = _put_str(data, tape, msgs[j, M_FINISH], out_m, pm)
+                    pm = _put_str(data, dec, tape, msgs[j, M_FINISH], out_m, pm)
             out_m[pm] = 0x7D
             pm += 1
         out_m[pm] = 0x5D
@@ -1225,18 +1273,18 @@ def _canonical(data, offsets, nulls):
             if _content_length(tape, texts, msgs, j) == 0:
                 continue
             role = msgs[j, M_ROLE]
-            if _role_is(data, tape, role, _SYSTEM):
+            if _role_is(data, dec, tape, role, _SYSTEM):
                 if joined_s > 0:
                     out_s[ps] = 0x0A
                     ps += 1
                 joined_s += 1
-                ps = _message_content(data, tape, ext, texts, dec, dec_a, dec_b, msgs, j, out_s, ps)
-            if not _role_is(data, tape, role, _TOOL):
+                ps = _message_content(data, dec, tape, ext, texts, msgs, j, out_s, ps)
+            if not _role_is(data, dec, tape, role, _TOOL):
                 if joined_t > 0:
                     out_t[pt] = 0x0A
                     pt += 1
                 joined_t += 1
-                pt = _message_content(data, tape, ext, texts, dec, dec_a, dec_b, msgs, j, out_t, pt)
+                pt = _message_content(data, dec, tape, ext, texts, msgs, j, out_t, pt)
         valid[1, row] = joined_s > 0
         valid[2, row] = joined_t > 0
         # requested calls
@@ -1248,7 +1296,7 @@ def _canonical(data, offsets, nulls):
                 if c > 0:
                     out_c[pc] = 0x2C
                     pc += 1
-                pc = _put_call(data, tape, ext, calls, c, out_c, pc)
+                pc = _put_call(data, dec, tape, ext, calls, c, out_c, pc)
             out_c[pc] = 0x5D
             pc += 1
     off[0, count] = pm
