@@ -360,3 +360,22 @@ def test_fuzzed_values_never_read_past_the_buffer():
     assert out.returncode == 0, out.stderr[-3000:]
     answered, total, _ = map(int, out.stdout.split())
     assert 0 < answered < total
+
+
+def test_rows_are_read_in_place_as_the_taken_values_would_be():
+    """`rows` selects values without copying them: the same answers as the taken array's, in
+    the order of `rows` (repeats allowed); a row past the array is refused."""
+    import numpy as np
+
+    values, _, _ = fuzz_values(400, seed=5)
+    array = pa.array(values, pa.string()).slice(7)  # a sliced array: offsets start past 0
+    rng = np.random.default_rng(5)
+    rows = rng.integers(0, len(array), 300)
+    got = canonical_genai(array, rows)
+    want = canonical_genai(array.take(pa.array(rows)))
+    assert got.ok.tolist() == want.ok.tolist()
+    for name in ("messages", "system", "text", "calls"):
+        assert getattr(got, name).to_pylist() == getattr(want, name).to_pylist(), name
+    assert got.ok.sum() > 100
+    with pytest.raises(IndexError):
+        canonical_genai(array, np.array([len(array)]))

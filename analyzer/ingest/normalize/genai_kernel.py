@@ -1116,17 +1116,17 @@ def _role_is(data, dec, tape, role, word):
 
 
 @njit(cache=True, nogil=True)
-def _canonical(data, offsets, nulls):
+def _canonical(data, starts, ends, nulls):
     """The four columns (offsets, data, valid each) and ok, for the values
-    data[offsets[i]:offsets[i + 1]] not null."""
+    data[starts[i]:ends[i]] not null."""
     count = nulls.shape[0]
     ok = np.zeros(count, np.bool_)
     off = np.zeros((4, count + 1), np.int64)
     valid = np.zeros((4, count), np.bool_)
     # the outputs are about as long as the input: room for that up front (np.empty touches no page)
     room = np.int64(4096)
-    if count > 0:
-        room += max(np.int64(0), min(np.int64(offsets[count]), np.int64(data.shape[0])) - np.int64(offsets[0]))
+    for row in range(count):
+        room += max(np.int64(0), min(np.int64(ends[row]), np.int64(data.shape[0])) - np.int64(starts[row]))
     out_m = np.empty(room, np.uint8)
     out_s = np.empty(room, np.uint8)
     out_t = np.empty(room, np.uint8)
@@ -1155,8 +1155,8 @@ def _canonical(data, offsets, nulls):
         if nulls[row]:
             ok[row] = True
             continue
-        start = np.int64(offsets[row])
-        end = np.int64(offsets[row + 1])
+        start = np.int64(starts[row])
+        end = np.int64(ends[row])
         if start < 0 or end > size or start > end or end - start > _MAX_VALUE:
             continue
         if start == end or (data[start] != 0x5B and data[start] != 0x7B):
@@ -1318,15 +1318,16 @@ def _string_array(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray) -> p
                                                pa.py_buffer(data)], null_count=nulls)
 
 
-def canonical_genai(values: pa.Array) -> GenaiColumns:
+def canonical_genai(values: pa.Array, rows: np.ndarray | None = None) -> GenaiColumns:
     """The canonical form of each GenAI messages string of `values` (pa.string() or
-    pa.large_string()); rows not `ok` are for the Python reference."""
+    pa.large_string()), or of its `rows` only (read in place: no copy of the strings); rows
+    not `ok` are for the Python reference."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    count = len(values)
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         raise TypeError(f"canonical_genai takes a string array, not {values.type}")
+    count = len(values)
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
     buffers = values.buffers()
     if count == 0 or buffers[1] is None:
         offsets = np.zeros(count + 1, np.int64)
@@ -1337,7 +1338,14 @@ def canonical_genai(values: pa.Array) -> GenaiColumns:
         nulls = np.ascontiguousarray(values.is_null().to_numpy(zero_copy_only=False), dtype=np.bool_)
     else:
         nulls = np.zeros(count, np.bool_)
-    ok, off, valid, out_m, out_s, out_t, out_c = _canonical(data, offsets, nulls)
+    starts, ends = offsets[:-1], offsets[1:]
+    if rows is not None:
+        rows = np.asarray(rows, np.int64)
+        if len(rows) and (rows.min() < 0 or rows.max() >= count):
+            raise IndexError("canonical_genai: a row past the array")
+        starts, ends, nulls = starts[rows], ends[rows], nulls[rows]
+    ok, off, valid, out_m, out_s, out_t, out_c = _canonical(data, np.ascontiguousarray(starts),
+                                                            np.ascontiguousarray(ends), nulls)
     return GenaiColumns(ok=ok, messages=_string_array(off[0], out_m, valid[0]),
                         system=_string_array(off[1], out_s, valid[1]), text=_string_array(off[2], out_t, valid[2]),
                         calls=_string_array(off[3], out_c, valid[3]))
