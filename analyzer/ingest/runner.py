@@ -175,7 +175,9 @@ def _ingest_file(
 ) -> None:
     try:
         if os.stat(path).st_size >= parallel_parts.PARALLEL_MIN_BYTES:
-            parallel.start(_likely_mode(path))  # workers load while the file is hashed and classified
+            mode = _likely_mode(path)
+            if mode == "jsonl" or parallel_parts.PROTOBUF_IN_PARTS:
+                parallel.start(mode)  # workers load while the file is hashed and classified
         src = describe(path, display)
     except OSError as exc:
         summary.errors.append(InputProblem(display, None, f"cannot read: {exc.strerror or exc}"))

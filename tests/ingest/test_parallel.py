@@ -28,6 +28,7 @@ def _ingest(paths: list[Path], monkeypatch, min_bytes: int, part_bytes: int = 1 
     monkeypatch.setattr(parallel, "PART_BYTES", part_bytes)
     monkeypatch.setattr(parallel, "JSONL_PART_BYTES", part_bytes)
     monkeypatch.setattr(parallel, "WORKERS", 2)
+    monkeypatch.setattr(parallel, "PROTOBUF_IN_PARTS", True)  # the machinery, tested on both formats
     parts: list = []
     split = parallel.split
 
