@@ -189,3 +189,26 @@ def test_small_inputs_never_import_numba():
     assert out.returncode == 0, out.stderr[-3000:]
     records, imported = out.stdout.split()
     assert int(records) > 10 and imported == "False"
+
+
+def test_requests_scanned_ahead_keep_their_order_and_their_reader_s_error():
+    """The scanning thread (`_ahead`) hands results over in order, raises what the reader
+    raised in its turn, and stops when the consumer stops early."""
+    import threading
+
+    from analyzer.errors import InputError
+
+    def frames():
+        yield from range(5)
+        raise InputError("truncated length prefix", position="byte 99")
+
+    got = []
+    with pytest.raises(InputError) as failure:
+        for item, result in proto_reader._ahead(frames(), lambda n: n * n, depth=2):
+            got.append((item, result))
+    assert got == [(n, n * n) for n in range(5)] and failure.value.position == "byte 99"
+
+    ahead = proto_reader._ahead(iter(range(1000)), lambda n: n, depth=2)
+    assert next(ahead) == (0, 0)
+    ahead.close()
+    assert not any(thread.name == "seamscan-scan" for thread in threading.enumerate())

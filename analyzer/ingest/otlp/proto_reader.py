@@ -160,28 +160,90 @@ def read_stream(src: SourceFile, kind: str, sink: RecordSink) -> None:
 
 def _read_stream(src: SourceFile, kind: str, sink: RecordSink, pending) -> None:
     with src.open() as fh:
-        offset = src.start
-        while True:
-            prefix = fh.read(4)
-            if not prefix:
-                return
-            if len(prefix) < 4:
-                raise InputError("truncated length prefix", position=f"byte {offset}")
-            length = int.from_bytes(prefix, "big")
-            if length > MAX_MESSAGE_BYTES:
-                raise InputError(f"message length {length} exceeds {MAX_MESSAGE_BYTES} bytes",
-                                 position=f"byte {offset}")
-            data = fh.read(length)
-            if len(data) < length:
-                # keep the complete resources of the cut message, report the cut once
-                _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}", report=False,
-                               pending=pending)
-                raise InputError(
-                    f"truncated message: length prefix says {length} bytes, {len(data)} present",
-                    position=f"byte {offset}",
-                )
-            _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}", pending=pending)
-            offset += 4 + length
+        frames = _frames(fh, src.start)
+        if pending is None:
+            scanned = ((frame, _UNSCANNED) for frame in frames)
+        else:  # the scanner runs a request ahead on another thread (its kernels let go of the GIL)
+            fallback_domain = sink.src.path.name
+
+            def scan(frame: tuple[int, int, bytes]):
+                offset, length, data = frame
+                return _scanned_batch(data, f"@{offset}", fallback_domain) if len(data) == length else _UNSCANNED
+
+            scanned = _ahead(frames, scan)
+        try:
+            for (offset, length, data), batch in scanned:
+                if len(data) < length:
+                    # keep the complete resources of the cut message, report the cut once
+                    _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}", report=False,
+                                   pending=pending)
+                    raise InputError(
+                        f"truncated message: length prefix says {length} bytes, {len(data)} present",
+                        position=f"byte {offset}",
+                    )
+                _parse_message(data, kind, sink, base_offset=offset + 4, pos_prefix=f"@{offset}", pending=pending,
+                               batch=batch)
+        finally:
+            scanned.close()  # (stops the scanning thread before the file closes)
+
+
+def _frames(fh, offset: int) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, stated length, data) of each length-prefixed message; the last one's data may
+    be cut short. A bad length prefix raises InputError."""
+    while True:
+        prefix = fh.read(4)
+        if not prefix:
+            return
+        if len(prefix) < 4:
+            raise InputError("truncated length prefix", position=f"byte {offset}")
+        length = int.from_bytes(prefix, "big")
+        if length > MAX_MESSAGE_BYTES:
+            raise InputError(f"message length {length} exceeds {MAX_MESSAGE_BYTES} bytes", position=f"byte {offset}")
+        data = fh.read(length)
+        yield offset, length, data
+        offset += 4 + length
+
+
+_DONE = object()
+_UNSCANNED = object()  # a message not given to the scanner yet (None: the scanner left it to the library)
+
+
+def _ahead(items: Iterator, work, depth: int = 4) -> Iterator:
+    """(item, work(item)) for each item, in order, with the items taken and worked on by a
+    thread up to `depth` ahead. What the items' iterator raises is raised here, in its turn."""
+    import queue
+    import threading
+
+    results: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                results.put((item, work(item), None))
+        except BaseException as exc:  # handed over in order
+            results.put((None, None, exc))
+            return
+        results.put(_DONE)
+
+    thread = threading.Thread(target=run, name="seamscan-scan", daemon=True)
+    thread.start()
+    try:
+        while (got := results.get()) is not _DONE:
+            item, result, exc = got
+            if exc is not None:
+                raise exc
+            yield item, result
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a put, let the thread see `stop`
+            try:
+                results.get(timeout=0.01)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def _pending(src: SourceFile, kind: str, sink: RecordSink):
@@ -210,13 +272,14 @@ def _scanned_batch(data: bytes, pos_prefix: str, fallback_domain: str):
 
 def _parse_message(
     data: bytes, kind: str, sink: RecordSink, base_offset: int, pos_prefix: str, report: bool = True,
-    pending=None,
+    pending=None, batch=_UNSCANNED,
 ) -> None:
     """Parse one request; a corrupt one yields its complete top-level resources. With
-    `pending`, a traces request is read by the compiled scanner into a columnar batch, unless
-    the scanner leaves the message to the protobuf library."""
+    `pending`, a traces request is read by the compiled scanner into a columnar batch (or comes
+    as `batch`, scanned already), unless the scanner leaves the message to the protobuf library."""
     if pending is not None:
-        batch = _scanned_batch(data, pos_prefix, sink.src.path.name)
+        if batch is _UNSCANNED:
+            batch = _scanned_batch(data, pos_prefix, sink.src.path.name)
         if batch is not None:
             pending.add(batch)
             return
