@@ -89,7 +89,7 @@ def read_part(task: PartTask | str) -> PartResult | None:
     """Worker side: read one part with the serial reader into Arrow batches (given a mode
     instead, only load what reading it needs)."""
     if isinstance(task, str):
-        _load_readers(task)
+        load_readers(task)
         return None
     tables: list[pa.Table] = []
     sink = RecordSink(task.part, task.source_kind, task.source_format, tables.append)
@@ -107,7 +107,9 @@ def read_part(task: PartTask | str) -> PartResult | None:
     return PartResult(tables, sink.rows_numbered, sink.problems, failure)
 
 
-def _load_readers(mode: str) -> None:
+def load_readers(mode: str) -> None:
+    """Import and warm what reading `mode` needs ('jsonl' or 'proto-stream'), numba's
+    kernels from its cache included, ahead of the first part."""
     from analyzer.ingest.normalize import columnar  # the columnar readers' normalization
 
     kernel = columnar.genai_kernel()
