@@ -256,8 +256,18 @@ class _Normalizer:
             return pc.if_else(blank, pa.scalar(None, pa.string()), values)
         if decoder == "int" and (vt == V_INT).all():
             return _take(self.int_col, rows)
-        return [None if _empty(v := semconv._decode(decoder, value, {}, key)) else v
-                for value in self.attrs.py_values(rows)]
+        seen: dict[str, Any] = {}  # a text seen before (system instructions repeat) is decoded once
+        out = []
+        for value in self.attrs.py_values(rows):
+            if isinstance(value, str) and value in seen:
+                out.append(seen[value])
+                continue
+            decoded = semconv._decode(decoder, value, {}, key)
+            decoded = None if _empty(decoded) else decoded
+            if isinstance(value, str):
+                seen[value] = decoded
+            out.append(decoded)
+        return out
 
     def _python_rows(self, decoder: str, key: str, values: pa.Array, odd: pa.Array) -> pa.Array:
         """Replace the rows `odd` marks with semconv's decoding of them."""
