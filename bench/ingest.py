@@ -207,7 +207,9 @@ from analyzer.ingest.normalize import columnar
 from analyzer.ingest.otlp import json_reader, proto_reader
 from analyzer.store.db import Store
 from analyzer.ingest.runner import ingest
+import analyzer.ingest.runner as runner
 parallel.PARALLEL_MIN_BYTES = 1 << 62  # one process, so every stage is timed here
+runner.LOAD_ON_THREAD = proto_reader.SCAN_AHEAD = False  # one thread: the stages do not overlap
 spent = {"normalize": 0.0, "rows->arrow": 0.0, "store": 0.0, "finish": 0.0}
 nested = []  # time of stages inside the running one, charged to them, not to it
 def timed(stage, function):
@@ -226,7 +228,6 @@ for module in (json_reader, proto_reader):  # the row path: one emit_span per sp
     module.emit_span = timed("normalize", module.emit_span)
 columnar.normalize_batch = timed("normalize", columnar.normalize_batch)  # the columnar path
 sink.RecordSink.add_columns = timed("rows->arrow", sink.RecordSink.add_columns)
-import analyzer.ingest.runner as runner
 runner.rows_table = timed("rows->arrow", runner.rows_table)
 Store.load = timed("store", Store.load)
 Store.finalize = timed("finish", Store.finalize)
@@ -285,7 +286,8 @@ def measure(kind: str, *args: str) -> tuple[int, float, float]:
 
 
 def measure_stages(label: str, path: Path) -> None:
-    """Print the CPU time of each ingest stage (one process, no workers): read and decode,
+    """Print the CPU time of each ingest stage (one process and one thread of ours: no workers,
+    no scanning ahead, inserts in line; DuckDB's own threads count in store): read and decode,
     normalize (emit_span: conventions into columns), rows to Arrow, store, finishing passes."""
     records, total, *stages = _child("stages", str(path))
     print(f"{label + ' stages (CPU s, 1 process)':<34} total {float(total):.2f}: " + ", ".join(stages))

@@ -51,6 +51,8 @@ class IngestSummary:
 # last one is what is left to wait for: 200k rich spans took 3.8 s at 65,536 rows, 4.2 s at
 # 122,880 (DuckDB's row group size) and 4.1 s at 40,960 (each insert has a fixed cost).
 LOAD_ROWS = 65_536
+# DuckDB inserts on a loading thread beside the reading (off: the bench's per-stage CPU split).
+LOAD_ON_THREAD = True
 
 Progress = Callable[[str, int, int], None]  # (display path, bytes done, records done)
 
@@ -93,6 +95,9 @@ class _StoreBatches:
         if self._tables:
             tables, self._tables, self._table_rows = self._tables, [], 0
             table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+            if not LOAD_ON_THREAD:
+                self._store.load(table)
+                return
             self._wait_loaded()
             if self._loader is None:
                 from concurrent.futures import ThreadPoolExecutor

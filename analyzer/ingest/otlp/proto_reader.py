@@ -21,6 +21,10 @@ MAX_MESSAGE_BYTES = 512 << 20
 SCAN_MIN_BYTES: int | None = 4 << 20
 
 
+# The scanner runs a request ahead on a thread of its own (off: the bench's per-stage CPU split).
+SCAN_AHEAD = True
+
+
 def _scanner():
     """The scanner module (imports numba: large inputs only), or None without numba."""
     try:
@@ -161,7 +165,7 @@ def read_stream(src: SourceFile, kind: str, sink: RecordSink) -> None:
 def _read_stream(src: SourceFile, kind: str, sink: RecordSink, pending) -> None:
     with src.open() as fh:
         frames = _frames(fh, src.start)
-        if pending is None:
+        if pending is None or not SCAN_AHEAD:
             scanned = ((frame, _UNSCANNED) for frame in frames)
         else:  # the scanner runs a request ahead on another thread (its kernels let go of the GIL)
             fallback_domain = sink.src.path.name
