@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 import pyarrow as pa
 
 from analyzer.ingest.otlp import proto_reader as otlp_proto
+from analyzer.errors import InputError
 from analyzer.ingest.base import JsonIngester, read_failure
 from analyzer.ingest import parallel as parallel_parts
 from analyzer.ingest.parallel import ParallelReader, reads_in_parts
@@ -183,35 +184,60 @@ def _likely_mode(path: Path) -> str:
     return "jsonl" if first in (b"{", b"[", b" ", b"\t", b"\r", b"\n") else "proto-stream"
 
 
+class _AlreadyStored(Exception):
+    """The file's content is in the store already (found once its hash was done)."""
+
+    def __init__(self, earlier: str) -> None:
+        super().__init__(earlier)
+        self.earlier = earlier
+
+
+def _identify(src: SourceFile, batches: _StoreBatches) -> None:
+    """Wait for `src`'s hash; _AlreadyStored if the store holds its content."""
+    try:
+        src.identify()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from exc
+    earlier = batches.known.get(src.content_hash)
+    if earlier is not None:
+        raise _AlreadyStored(earlier)
+
+
 def _ingest_file(
     path: Path, display: str, batches: _StoreBatches, summary: IngestSummary, extra: Sequence[JsonIngester],
     parallel: ParallelReader,
 ) -> None:
+    large = False
     try:
         if os.stat(path).st_size >= parallel_parts.PARALLEL_MIN_BYTES:
-            # the readers (numba's kernels: ~0.3 s) load while the file is hashed (hashlib lets go
-            # of the GIL): in the workers for a file read in parts, else on a thread here
+            # the readers (numba's kernels: ~0.3 s) load at once: in the workers for a file read
+            # in parts, else on a thread here while this one hashes or classifies the file
+            large = True
             mode = _likely_mode(path)
             if mode == "jsonl" or parallel_parts.PROTOBUF_IN_PARTS:
                 parallel.start(mode)
             else:
                 threading.Thread(target=_preload, args=(mode,), daemon=True).start()
-        src = describe(path, display)
+        # a large file is hashed on a thread while it is read; its records wait for the hash
+        src = describe(path, display, hash_later=large)
     except OSError as exc:
         summary.errors.append(InputProblem(display, None, f"cannot read: {exc.strerror or exc}"))
         return
     summary.bytes += src.size
-    earlier = batches.known.get(src.content_hash)
-    if earlier is not None:
-        summary.skipped.append(InputProblem(display, None, f"same content as {earlier}, already in the store"))
-        return
     sink: RecordSink | None = None
+    stored: _AlreadyStored | None = None
+    failure: tuple[str | None, str] | None = None
     try:
+        if src.hashing is None:
+            _identify(src, batches)
         how = plan(src, extra)
+        if how.mode == "skip" or reads_in_parts(src, how):
+            _identify(src, batches)  # (parts are copies of src: they take its id)
         if how.mode == "skip":
             summary.skipped.append(InputProblem(display, None, how.reason))
             return
-        sink = RecordSink(src, how.source_kind, how.source_format, batches.add_table, rows_to=batches.add_rows)
+        sink = RecordSink(src, how.source_kind, how.source_format, batches.add_table, rows_to=batches.add_rows,
+                          identify=(lambda: _identify(src, batches)) if src.hashing is not None else None)
         if reads_in_parts(src, how):
             parallel.read(src, how, sink)
         elif how.mode == "jsonl":
@@ -222,15 +248,27 @@ def _ingest_file(
             otlp_proto.read_single(src, how.proto_kind, sink)
         else:
             otlp_proto.read_stream(src, how.proto_kind, sink)
+    except _AlreadyStored as exc:
+        stored = exc
     except Exception as exc:
         failure = read_failure(exc)
         if failure is None:
             raise
-        summary.errors.append(InputProblem(display, *failure))
     finally:
-        if sink is not None:
-            sink.flush()
-            summary.records += sink.records
-            summary.errors.extend(InputProblem(display, pos, reason) for pos, reason in sink.problems)
-            batches.add_file(FileEntry(src.file_id, display, src.content_hash, src.size,
-                                     sink.source_kind, sink.source_format, sink.records))
+        if sink is not None and stored is None:
+            try:
+                sink.flush()
+                _identify(src, batches)  # (a file that gave no record has not waited for it yet)
+            except _AlreadyStored as exc:
+                stored = exc
+            except InputError as exc:  # its hash failed: nothing of it was numbered
+                failure = failure or read_failure(exc)
+            else:
+                summary.records += sink.records
+                summary.errors.extend(InputProblem(display, pos, reason) for pos, reason in sink.problems)
+                batches.add_file(FileEntry(src.file_id, display, src.content_hash, src.size,
+                                         sink.source_kind, sink.source_format, sink.records))
+        if stored is not None:  # the store has it: nothing else of it is reported
+            summary.skipped.append(InputProblem(display, None, f"same content as {stored.earlier}, already in the store"))
+        elif failure is not None:
+            summary.errors.append(InputProblem(display, *failure))

@@ -25,9 +25,12 @@ class RecordSink:
         flush: Callable[[pa.Table], None],
         batch_rows: int = BATCH_ROWS,
         rows_to: Callable[[list[list[Any]]], None] | None = None,
+        identify: Callable[[], None] | None = None,
     ) -> None:
         """`flush` takes each Arrow batch; with `rows_to`, rows are handed over as they are
-        instead (a caller that gathers many small files' rows into one batch)."""
+        instead (a caller that gathers many small files' rows into one batch). `identify` is
+        called before the first record is numbered (the file's id may still be computed):
+        what it raises is raised again by every later record."""
         self.src = src
         self.source_kind = source_kind
         self.source_format = source_format
@@ -38,9 +41,13 @@ class RecordSink:
         self.records = 0
         self._next_seq = 0
         self.problems: list[tuple[str, str]] = []  # (position, reason)
+        self._identify = identify
+        self._refused: BaseException | None = None
 
     def new_row(self, source_pos: str, **fields: Any) -> list[Any]:
         """A fresh row (next sequence number) with identity and provenance set; `fields` by name."""
+        if self._identify is not None or self._refused is not None:
+            self._identified()
         row: list[Any] = [None] * _WIDTH
         seq = self._next_seq
         self._next_seq += 1
@@ -79,6 +86,7 @@ class RecordSink:
         """Append the batches a worker read from one part of this file, in file order. The
         worker numbered its rows from 0; they move up by the rows numbered before the part, so
         `seq` (and `record_id`) is the record's ordinal in the file on every path."""
+        self._identified()
         self.flush()
         seq_base = self._next_seq
         self._next_seq += rows_numbered
@@ -94,6 +102,7 @@ class RecordSink:
         out is null."""
         if not count:
             return
+        self._identified()
         self.flush()
         seq = pa.array(range(self._next_seq, self._next_seq + count), pa.int64())
         self._next_seq += count
@@ -109,6 +118,17 @@ class RecordSink:
         arrays = [given[f.name].cast(f.type) if f.name in given else pa.nulls(count, f.type) for f in ARROW_SCHEMA]
         self.records += count
         self._flush(pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA))
+
+    def _identified(self) -> None:
+        if self._refused is not None:
+            raise self._refused
+        identify, self._identify = self._identify, None
+        if identify is not None:
+            try:
+                identify()
+            except BaseException as exc:
+                self._refused = exc
+                raise
 
     def _renumbered(self, table: pa.Table, seq_base: int) -> pa.Table:
         import pyarrow.compute as pc  # only the parent of parallel reads needs it

@@ -8,6 +8,8 @@ import dataclasses
 import hashlib
 import io
 import os
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -44,6 +46,16 @@ class SourceFile:
     first_line: int = 1
     # The raw (possibly compressed) bytes of a small file, read when it was hashed.
     data: bytes | None = field(default=None, repr=False, compare=False)
+    # The content hash being computed on a thread (`describe(..., hash_later=True)`): `identify`.
+    hashing: Future | None = field(default=None, repr=False, compare=False)
+
+    def identify(self) -> None:
+        """Wait for the hash being computed (if it is) and set `content_hash` and `file_id`;
+        raises the OSError that stopped it."""
+        if self.hashing is not None:
+            digest = self.hashing.result()
+            self.hashing = None
+            self.content_hash, self.file_id = digest, digest[:12]
 
     def part(self, start: int, end: int, first_line: int = 1) -> SourceFile:
         """The bytes [start, end) of this uncompressed file, where line `first_line` begins:
@@ -147,10 +159,12 @@ def _digest(fh: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def describe(path: Path, display: str) -> SourceFile:
+def describe(path: Path, display: str, hash_later: bool = False) -> SourceFile:
     """Hash the file (the store's dedupe key) and sniff its compression by magic bytes; a small
-    file's bytes are kept (`data`) so that classifying and reading it open it no more."""
-    data = None
+    file's bytes are kept (`data`) so that classifying and reading it open it no more. With
+    `hash_later`, a large file is hashed on a thread while it is read (0.28 s for 248 MB):
+    `SourceFile.identify` waits for it."""
+    data = hashing = None
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         if size <= SMALL_FILE_BYTES:
@@ -164,14 +178,31 @@ def describe(path: Path, display: str) -> SourceFile:
             fh.seek(0)
             head = fh.read(4)
             fh.seek(0)
-            digest = _digest(fh)
+            if hash_later:
+                digest, hashing = "", _hash_on_thread(path)
+            else:
+                digest = _digest(fh)
             size = os.fstat(fh.fileno()).st_size
     compression = None
     if head.startswith(GZIP_MAGIC):
         compression = "gzip"
     elif head.startswith(ZSTD_MAGIC):
         compression = "zstd"
-    return SourceFile(path, display, size, digest, compression, file_id=digest[:12], data=data)
+    return SourceFile(path, display, size, digest, compression, file_id=digest[:12], data=data, hashing=hashing)
+
+
+def _hash_on_thread(path: Path) -> Future:
+    hashing: Future = Future()
+
+    def run() -> None:
+        try:
+            with open(path, "rb") as fh:
+                hashing.set_result(_digest(fh))
+        except BaseException as exc:  # (an OSError) raised by `identify`
+            hashing.set_exception(exc)
+
+    threading.Thread(target=run, name="seamscan-hash", daemon=True).start()
+    return hashing
 
 
 def read_document(src: SourceFile) -> bytes:

@@ -17,6 +17,41 @@ from tests.conftest import FIXTURES, ingest_paths
 ENCODINGS = FIXTURES / "otlp-encodings"
 
 
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_large_file_hashed_while_read_keeps_its_ids_and_is_still_known(tmp_path, monkeypatch, damaged):
+    """A large file is hashed on a thread while it is read: its records wait for the hash (the
+    same ids as hashing first), and a file the store holds already is skipped with nothing else
+    reported, its own read problems included."""
+    from analyzer.ingest import parallel, source
+
+    data = (ENCODINGS / "traces.pb").read_bytes() * 3
+    if damaged:
+        data += b"\x00\x00\x10\x00" + b"\x0a" * 20  # a cut last message: a problem when read
+    (tmp_path / "big.pb").write_bytes(data)
+    db = tmp_path / "s.duckdb"
+    store, first = ingest_paths(tmp_path / "big.pb", db=db)  # as small files are: hashed first
+    ids = store.con.execute("SELECT record_id FROM record_store ORDER BY seq").fetchall()
+    store.close()
+    (tmp_path / "again").mkdir()
+    shutil.copy(tmp_path / "big.pb", tmp_path / "again" / "big.pb")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)  # now "large": hashed while read
+    monkeypatch.setattr(source, "SMALL_FILE_BYTES", 1000)
+    hashed_later = []
+    describe = source.describe
+    monkeypatch.setattr("analyzer.ingest.runner.describe",
+                        lambda *a, **k: hashed_later.append(k.get("hash_later")) or describe(*a, **k))
+    store, second = ingest_paths(tmp_path / "again" / "big.pb", db=db)
+    assert len(ids) == first.records > 20 and len(first.errors) == damaged
+    assert second.records == 0 and not second.errors
+    assert [p.reason for p in second.skipped] == [f"same content as {tmp_path / 'big.pb'}, already in the store"]
+    assert store.count("record_store") == len(ids)
+    store.close()
+    fresh, third = ingest_paths(tmp_path / "again" / "big.pb", db=tmp_path / "t.duckdb")
+    assert fresh.con.execute("SELECT record_id FROM record_store ORDER BY seq").fetchall() == ids
+    assert third.records == len(ids) and len(third.errors) == damaged
+    assert hashed_later == [True, True]
+
+
 def test_reingesting_a_file_adds_nothing(tmp_path):
     db = tmp_path / "s.duckdb"
     store, first = ingest_paths(ENCODINGS / "traces.json", db=db)
