@@ -84,6 +84,11 @@ class Store:
             raise StoreError(f"Store {self.path!r} cannot be opened: {exc}") from exc
         # DuckDB draws its own progress bar on stdout for long statements: stdout is for data.
         self.con.execute("SET enable_progress_bar = false")
+        if not self.path:
+            # DuckDB checkpoints an in-memory database too, each time its log passes 16 MB: it
+            # compresses every column of the new row groups, a few seconds each time at scale
+            # (1M rich spans: 30.4 s with it, 19.0 s without; 200k: the same, +0.1 GB peak)
+            self.con.execute("SET checkpoint_threshold = '1TB'")
         self._create()
 
     def _create(self) -> None:

@@ -156,3 +156,13 @@ def test_demo_views_link_caller_and_tool_side():
     assert len(both) >= 4
     assert store.count("sessions") == 4
     assert store.count("llm_calls") >= 4
+
+
+def test_an_in_memory_store_is_not_checkpointed_while_it_loads(tmp_path):
+    """DuckDB's automatic checkpoint compresses an in-memory database's new row groups every
+    16 MB of log (a third of a 1M-span ingest); a store file keeps it (it bounds the log and
+    the memory)."""
+    threshold = "SELECT current_setting('checkpoint_threshold')"
+    in_memory, on_disk = Store(), Store(tmp_path / "s.duckdb")
+    assert in_memory.con.execute(threshold).fetchone() != on_disk.con.execute(threshold).fetchone()
+    assert in_memory.con.execute(threshold).fetchone()[0] == "931.3 GiB"  # 1 TB: never
