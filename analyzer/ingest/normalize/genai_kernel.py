@@ -25,8 +25,9 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from analyzer.ingest.otlp.json_render import _ESCAPE, _HEX, _HIGHS, _copy, _escape_bits, _first_byte
-from analyzer.ingest.otlp.wire_scan import load8
+from analyzer.ingest.otlp.json_render import _HIGHS, _copy, _escape_bits, _first_byte
+from analyzer.ingest.otlp.json_render import put_escaped as _put_escaped
+from analyzer.ingest.otlp.wire_scan import load8, utf8_width
 
 __all__ = ["GenaiColumns", "canonical_genai", "warm"]
 
@@ -136,37 +137,6 @@ def _hex4(data, pos, end):
 
 
 @_leaf
-def _utf8_width(data, pos, end):
-    """Width of the strict UTF-8 sequence at pos (lead byte >= 0x80), -1 when invalid."""
-    byte = data[pos]
-    if 0xC2 <= byte <= 0xDF:
-        need, low, high = 1, 0x80, 0xBF
-    elif byte == 0xE0:
-        need, low, high = 2, 0xA0, 0xBF
-    elif 0xE1 <= byte <= 0xEC or 0xEE <= byte <= 0xEF:
-        need, low, high = 2, 0x80, 0xBF
-    elif byte == 0xED:
-        need, low, high = 2, 0x80, 0x9F
-    elif byte == 0xF0:
-        need, low, high = 3, 0x90, 0xBF
-    elif 0xF1 <= byte <= 0xF3:
-        need, low, high = 3, 0x80, 0xBF
-    elif byte == 0xF4:
-        need, low, high = 3, 0x80, 0x8F
-    else:
-        return -1
-    if pos + need >= end:
-        return -1
-    second = data[pos + 1]
-    if second < low or second > high:
-        return -1
-    for i in range(pos + 2, pos + need + 1):
-        if data[i] < 0x80 or data[i] > 0xBF:
-            return -1
-    return need + 1
-
-
-@_leaf
 def _put_cp(cp, out, pos):
     """Code point cp as UTF-8."""
     if cp < 0x80:
@@ -264,7 +234,7 @@ def _scan_string(data, pos, end, dec, dpos):
         if c < 0x80:
             pos += 1
             continue
-        width = _utf8_width(data, pos, end)
+        width = utf8_width(data, pos, end)
         if width < 0:
             return -1, 0, -1
         pos += width
@@ -484,25 +454,6 @@ def _put_literal(word, out, pos):
 
 
 @_leaf
-def _put_byte_json(c, out, pos):
-    """One byte (a decoded character < 0x80 or a UTF-8 byte) as orjson writes it in a string."""
-    esc = _ESCAPE[c]
-    if esc == 0:
-        out[pos] = c
-        return pos + 1
-    out[pos] = 0x5C
-    if esc == 1:
-        out[pos + 1] = 0x75
-        out[pos + 2] = 0x30
-        out[pos + 3] = 0x30
-        out[pos + 4] = _HEX[c >> 4]
-        out[pos + 5] = _HEX[c & 15]
-        return pos + 6
-    out[pos + 1] = esc
-    return pos + 2
-
-
-@_leaf
 def _put_text(data, dec, tape, s, as_json, out, pos):
     """The text of tape string s: as JSON string text (escaped as orjson escapes, without
     quotes) when as_json, else as plain UTF-8."""
@@ -515,28 +466,6 @@ def _put_text(data, dec, tape, s, as_json, out, pos):
         return _put_escaped(dec, d, d + tape[s, T_AUX], out, pos)
     _copy(out, np.int64(pos), dec, np.int64(d), np.int64(tape[s, T_AUX]))
     return pos + tape[s, T_AUX]
-
-
-@_leaf
-def _put_escaped(src, a, b, out, pos):
-    """src[a:b] (valid UTF-8) as JSON string text, escaped as orjson escapes, no quotes."""
-    run = a
-    i = a
-    while i < b:
-        if i + 8 <= b:
-            bits = _escape_bits(load8(src, np.int64(i)))
-            if bits == 0:
-                i += 8
-                continue
-            i += _first_byte(bits)
-        if _ESCAPE[src[i]] != 0:
-            _copy(out, np.int64(pos), src, np.int64(run), np.int64(i - run))
-            pos += i - run
-            pos = _put_byte_json(src[i], out, pos)
-            run = i + 1
-        i += 1
-    _copy(out, np.int64(pos), src, np.int64(run), np.int64(b - run))
-    return pos + (b - run)
 
 
 @_leaf

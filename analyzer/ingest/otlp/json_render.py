@@ -163,11 +163,9 @@ def _string_bound(src, a, b):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _put_string(src, a, b, out, pos):
-    """src[a:b] (valid UTF-8) as a JSON string, quotes included, escaped as orjson does."""
-    a, b = _clamp(src, a, b)
-    out[pos] = _QUOTE
-    pos += 1
+def put_escaped(src, a, b, out, pos):
+    """src[a:b] (valid UTF-8) as the text of a JSON string, escaped as orjson escapes, without
+    the quotes (a range past `src` is not read: the caller clamps it)."""
     run = a  # start of the bytes not yet copied (they need no escape)
     i = a
     while i < b:
@@ -194,7 +192,15 @@ def _put_string(src, a, b, out, pos):
                 out[pos + 1] = esc
                 pos += 2
         i += 1
-    pos = _put_bytes(src, run, b, out, pos)
+    return _put_bytes(src, run, b, out, pos)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _put_string(src, a, b, out, pos):
+    """src[a:b] (valid UTF-8) as a JSON string, quotes included, escaped as orjson does."""
+    a, b = _clamp(src, a, b)
+    out[pos] = _QUOTE
+    pos = put_escaped(src, a, b, out, pos + 1)
     out[pos] = _QUOTE
     return pos + 1
 

@@ -119,6 +119,39 @@ def _field(buf, pos, end):
     return 0, 0, 0, 0, np.uint64(0), -1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def utf8_width(buf, pos, end):
+    """Width of the strict UTF-8 sequence whose lead byte (>= 0x80) is at pos, -1 when invalid
+    (overlong, a surrogate, above U+10FFFF, or cut by `end`)."""
+    byte = buf[pos]
+    if 0xC2 <= byte <= 0xDF:
+        need, low, high = 1, 0x80, 0xBF
+    elif byte == 0xE0:
+        need, low, high = 2, 0xA0, 0xBF
+    elif 0xE1 <= byte <= 0xEC or 0xEE <= byte <= 0xEF:
+        need, low, high = 2, 0x80, 0xBF
+    elif byte == 0xED:
+        need, low, high = 2, 0x80, 0x9F
+    elif byte == 0xF0:
+        need, low, high = 3, 0x90, 0xBF
+    elif 0xF1 <= byte <= 0xF3:
+        need, low, high = 3, 0x80, 0xBF
+    elif byte == 0xF4:
+        need, low, high = 3, 0x80, 0x8F
+    else:
+        return -1
+    if end - pos <= need:
+        return -1
+    second = buf[pos + 1]
+    if second < low or second > high:
+        return -1
+    for i in range(2, need + 1):
+        cont = buf[pos + i]
+        if cont < 0x80 or cont > 0xBF:
+            return -1
+    return need + 1
+
+
 @njit(cache=True, nogil=True)
 def _utf8_ok(buf, start, end):
     """Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF)."""
@@ -127,36 +160,13 @@ def _utf8_ok(buf, start, end):
         if pos + 8 <= end and (load8(buf, np.int64(pos)) & _HIGH_BITS) == np.uint64(0):
             pos += 8  # eight ASCII bytes
             continue
-        byte = buf[pos]
-        if byte < 0x80:
+        if buf[pos] < 0x80:
             pos += 1
             continue
-        if 0xC2 <= byte <= 0xDF:
-            need, low, high = 1, 0x80, 0xBF
-        elif byte == 0xE0:
-            need, low, high = 2, 0xA0, 0xBF
-        elif 0xE1 <= byte <= 0xEC or 0xEE <= byte <= 0xEF:
-            need, low, high = 2, 0x80, 0xBF
-        elif byte == 0xED:
-            need, low, high = 2, 0x80, 0x9F
-        elif byte == 0xF0:
-            need, low, high = 3, 0x90, 0xBF
-        elif 0xF1 <= byte <= 0xF3:
-            need, low, high = 3, 0x80, 0xBF
-        elif byte == 0xF4:
-            need, low, high = 3, 0x80, 0x8F
-        else:
+        width = utf8_width(buf, pos, end)
+        if width < 0:
             return False
-        if end - pos <= need:
-            return False
-        second = buf[pos + 1]
-        if second < low or second > high:
-            return False
-        for i in range(2, need + 1):
-            cont = buf[pos + i]
-            if cont < 0x80 or cont > 0xBF:
-                return False
-        pos += need + 1
+        pos += width
     return True
 
 
