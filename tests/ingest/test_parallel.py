@@ -14,6 +14,7 @@ from analyzer.ingest.base import json_lines
 from analyzer.ingest.source import describe
 from analyzer.store.schema import COLUMN_INDEX
 from tests.conftest import FIXTURES
+from tests.ingest.protobuf_files import requests
 
 ENCODINGS = FIXTURES / "otlp-encodings"
 SERIAL = 1 << 62
@@ -61,12 +62,7 @@ def _serial_and_parallel(path: Path, monkeypatch, part_bytes: int):
 
 
 def _messages(path: Path) -> list[bytes]:
-    data, messages, offset = path.read_bytes(), [], 0
-    while offset < len(data):
-        length = int.from_bytes(data[offset:offset + 4], "big")
-        messages.append(data[offset + 4:offset + 4 + length])
-        offset += 4 + length
-    return messages
+    return [data for data, _ in requests(path, "proto-stream")]
 
 
 @pytest.mark.parametrize("part_bytes", [1, 20_000])

@@ -28,42 +28,17 @@ from analyzer.ingest.otlp import json_render, proto_reader, scanned, wire_scan  
 from analyzer.ingest.otlp.span_batch import (  # noqa: E402
     ATTR_SCHEMA, SPAN_SCHEMA, SpanBatch,
 )
-from analyzer.ingest.registry import plan  # noqa: E402
 from analyzer.ingest.sink import RecordSink  # noqa: E402
-from analyzer.ingest.source import SourceFile, describe  # noqa: E402
+from analyzer.ingest.source import SourceFile  # noqa: E402
 from tests.ingest.damage import cut_or_flip  # noqa: E402
+from tests.ingest.protobuf_files import protobuf_inputs, requests  # noqa: E402
 from tests.conftest import FIXTURES, ROOT  # noqa: E402
 from tests.ingest.span_batch_ref import _Capture, deduped_attrs, reference_batch  # noqa: E402
 
 
 def _trace_inputs(root: Path) -> list[tuple[Path, str]]:
-    """(path, mode) of every OTLP protobuf traces file under `root` (classified by content)."""
-    found = []
-    for path in sorted(root.rglob("*")) if root.is_dir() else ():
-        if not path.is_file():
-            continue
-        try:
-            how = plan(describe(path, str(path)))
-        except Exception:  # unreadable inputs are the bad-input tests' business
-            continue
-        if how.mode.startswith("proto-") and how.proto_kind == "traces":
-            found.append((path, how.mode))
-    return found
-
-
-def _requests(path: Path, mode: str) -> list[tuple[bytes, str]]:
-    """(message bytes, position prefix) of each request, as proto_reader reads the file (a cut
-    last message keeps the bytes present)."""
-    with describe(path, str(path)).open() as fh:
-        data = fh.read()
-    if mode == "proto-single":
-        return [(data, "@0")]
-    out, offset = [], 0
-    while offset + 4 <= len(data):
-        length = int.from_bytes(data[offset:offset + 4], "big")
-        out.append((data[offset + 4:offset + 4 + length], f"@{offset}"))
-        offset += 4 + length
-    return out
+    """(path, mode) of every OTLP protobuf traces file under `root`."""
+    return [(path, mode) for path, mode, kind in protobuf_inputs(root) if kind == "traces"]
 
 
 def _library_batch(data: bytes, pos_prefix: str, fallback: str, monkeypatch) -> SpanBatch:
@@ -82,7 +57,7 @@ def _library_batch(data: bytes, pos_prefix: str, fallback: str, monkeypatch) -> 
 def _file_batch(path: Path, mode: str, monkeypatch) -> tuple[SpanBatch, int]:
     """(batch of every request of the file, number of requests the scanner read)."""
     batches, scanned_count = [], 0
-    for data, pos_prefix in _requests(path, mode):
+    for data, pos_prefix in requests(path, mode):
         tables = wire_scan.scan(data)
         batch = None
         if tables is not None:
@@ -315,7 +290,7 @@ def corrupt_cases(count: int, seed: int) -> list[bytes]:
     """Random requests and fixture messages, truncated, bit-flipped or with a byte rewritten."""
     rng = random.Random(seed)
     seeds = [_random_request(rng).SerializeToString() for _ in range(60)]
-    seeds += [data for path, mode in FIXTURE_INPUTS for data, _ in _requests(path, mode)][:40]
+    seeds += [data for path, mode in FIXTURE_INPUTS for data, _ in requests(path, mode)][:40]
     seeds = [s for s in seeds if s]
     cases = []
     for index in range(count):

@@ -20,42 +20,21 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from analyzer.ingest.otlp.span_batch import emit  # noqa: E402
 from analyzer.ingest.otlp import proto_reader, wire_scan  # noqa: E402
-from analyzer.ingest.registry import plan  # noqa: E402
 from analyzer.ingest.sink import RecordSink  # noqa: E402
-from analyzer.ingest.source import SourceFile, describe  # noqa: E402
+from analyzer.ingest.source import SourceFile  # noqa: E402
 from tests.ingest.damage import cut_or_flip  # noqa: E402
+from tests.ingest.protobuf_files import protobuf_inputs, requests  # noqa: E402
 from tests.conftest import FIXTURES, REALDATA, ROOT, store_contents  # noqa: E402
 
 
 def _protobuf_inputs() -> list[tuple[Path, str, str]]:
-    """(path, mode, kind) of every OTLP protobuf file (classified by content) in the fixtures
-    and, when present, ../shared/realdata."""
-    found = []
-    for root in (FIXTURES, REALDATA):
-        for path in sorted(root.rglob("*")) if root.is_dir() else ():
-            if not path.is_file():
-                continue
-            try:
-                how = plan(describe(path, str(path)))
-            except Exception:  # unreadable inputs are the bad-input tests' business
-                continue
-            if how.mode.startswith("proto-"):
-                found.append((path, how.mode, how.proto_kind))
-    return found
+    """(path, mode, kind) of every OTLP protobuf file in the fixtures and, when present,
+    ../shared/realdata."""
+    return protobuf_inputs(FIXTURES, REALDATA)
 
 
 def _messages(path: Path, mode: str) -> list[bytes]:
-    src = describe(path, str(path))
-    with src.open() as fh:
-        data = fh.read()
-    if mode == "proto-single":
-        return [data]
-    out, offset = [], 0
-    while offset + 4 <= len(data):
-        length = int.from_bytes(data[offset:offset + 4], "big")
-        out.append(data[offset + 4:offset + 4 + length])
-        offset += 4 + length
-    return out
+    return [data for data, _ in requests(path, mode)]
 
 
 def _store_contents(paths, scan_min_bytes, monkeypatch):
