@@ -231,14 +231,15 @@ def _ingest_file(
         if src.hashing is None:
             _identify(src, batches)
         how = plan(src, extra)
-        if how.mode == "skip" or reads_in_parts(src, how):
+        in_parts = reads_in_parts(src, how)
+        if src.hashing is not None and (how.mode == "skip" or in_parts):
             _identify(src, batches)  # (parts are copies of src: they take its id)
         if how.mode == "skip":
             summary.skipped.append(InputProblem(display, None, how.reason))
             return
         sink = RecordSink(src, how.source_kind, how.source_format, batches.add_table, rows_to=batches.add_rows,
                           identify=(lambda: _identify(src, batches)) if src.hashing is not None else None)
-        if reads_in_parts(src, how):
+        if in_parts:
             parallel.read(src, how, sink)
         elif how.mode == "jsonl":
             how.ingester.read_lines(src, sink)
