@@ -3,27 +3,36 @@ OTLP/JSON Lines; throughput and peak memory of `seamscan ingest` for each, print
 floor measured in the same run on the same bytes (the protobuf library parsing the stream
 alone; DuckDB reading the JSON alone); and the fixed cost per file of many small canonical
 harness files (CPU time per file, beside the floor of reading and parsing their lines alone).
-Each measurement runs in its own process.
+Beside the synthetic spans, the conventions corpora: the spans that real frameworks' own
+instrumentation wrote (fixtures/conventions: pydantic-ai, Strands, OpenAI v2), replicated
+conversation by conversation into a protobuf stream of about as many spans, each ingested beside
+its protobuf floor. Each measurement runs in its own process.
 
     .venv/bin/python bench/ingest.py --spans 1000000
+    .venv/bin/python bench/ingest.py --spans 200000 --small-files 0 --conventions pydantic-ai
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from itertools import count
 from pathlib import Path
 
 SPANS_PER_REQUEST = 1000  # a Collector batch
 TARGETS = {"proto": 100_000, "json": 50_000}
 MEMORY_TARGET_MB = 2048
 SMALL_FILE_TARGET_MS = 1.0  # fixed CPU cost per small file
+CONVENTIONS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "conventions"
+CONVENTIONS = ("pydantic-ai", "strands-latest", "strands-events", "openai-v2.spans")  # <name>.otlp.json
 
 
 TEMPLATES = 24  # distinct requests cycled through: message texts repeat only every 24,000 spans
@@ -151,6 +160,139 @@ def generate(spans: int, folder: Path) -> tuple[Path, Path]:
             proto_out.write(len(data).to_bytes(4, "big") + data)
             json_out.write(orjson.dumps(template_json) + b"\n")
     return proto_path, json_path
+
+
+def load_convention(path: Path):
+    """A fixture's OTLP/JSON as an ExportTraceServiceRequest (OTLP/JSON writes ids in hex,
+    json_format reads bytes as base64)."""
+    from google.protobuf.json_format import ParseDict
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    def ids_to_base64(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("traceId", "spanId", "parentSpanId") and isinstance(value, str):
+                    node[key] = base64.b64encode(bytes.fromhex(value)).decode()
+                else:
+                    ids_to_base64(value)
+        elif isinstance(node, list):
+            for item in node:
+                ids_to_base64(item)
+
+    document = json.loads(path.read_bytes())
+    ids_to_base64(document)
+    return ParseDict(document, ExportTraceServiceRequest(), ignore_unknown_fields=True)
+
+
+JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')  # in a JSON text read from its start: the string literals
+IDENTIFIER_KEYS = {"type", "role", "name", "id", "finish_reason", "status", "toolUseId"}  # their values are not texts
+
+
+def token_place(text: str) -> tuple[str, str] | None:
+    """Where a copy's token goes in a string value longer than 40 characters, as (before, after):
+    after the first "the " (with a space after the token); else, in a JSON text, at the end of its
+    longest string value that is words (has a space), or failing that of its longest that is no
+    identifier (type, role, name, id...); else at the end of the text's words (with a space
+    before the token). None for a short value, or JSON with nothing but identifiers (a schema). A
+    token is letters and digits, so inside a JSON string literal it keeps JSON valid; checked."""
+    if len(text) <= 40:
+        return None
+    try:
+        json.loads(text)
+        is_json = True
+    except ValueError:
+        is_json = False
+    if (at := text.find("the ")) >= 0:
+        before, after = text[:at + 4], " " + text[at + 4:]
+    elif is_json:
+        values, key = [], None
+        for literal in JSON_STRING.finditer(text):
+            if text[literal.end():].lstrip().startswith(":"):
+                key = literal.group()[1:-1]
+            elif key not in IDENTIFIER_KEYS:
+                values.append(literal)
+        if not values:
+            return None
+        longest = max([m for m in values if " " in m.group()] or values, key=lambda m: m.end() - m.start())
+        before, after = text[:longest.end() - 1] + " ", text[longest.end() - 1:]
+    else:
+        words = text.rstrip()
+        before, after = words + " ", text[len(words):]
+    if is_json:
+        json.loads(before + "token0" + after)  # raises if the place would break the JSON
+    return before, after
+
+
+def _text_slots(span) -> list[tuple[int, int, str, str]]:
+    """The places for a copy's token in a span's long string values, its own attributes' and its
+    events': (event index, -1 for the span's attributes; attribute index; before; after)."""
+    slots = []
+    for event_index, attributes in ((-1, span.attributes), *enumerate(e.attributes for e in span.events)):
+        for index, kv in enumerate(attributes):
+            if kv.value.WhichOneof("value") == "string_value" and (place := token_place(kv.value.string_value)):
+                slots.append((event_index, index, *place))
+    return slots
+
+
+def generate_convention(fixture: Path, spans: int, path: Path) -> tuple[int, int]:
+    """The fixture's spans replicated into about `spans` spans in requests of about
+    SPANS_PER_REQUEST, written with the framing of generate(); resource and scope as in the
+    fixture. (spans written, spans a copy)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    source = load_convention(fixture)
+    groups = [(resource_spans, scope_spans, [(span, _text_slots(span)) for span in scope_spans.spans])
+              for resource_spans in source.resource_spans for scope_spans in resource_spans.scope_spans]
+    per_copy = sum(len(group) for _, _, group in groups)
+    assert per_copy, f"{fixture.name}: no spans"
+    times = [ns for _, _, group in groups for span, _ in group
+             for ns in (span.start_time_unix_nano, span.end_time_unix_nano, *(event.time_unix_nano for event in span.events))]
+    period = max(times) - min(times) + 1_000_000  # a copy starts 1 ms after the previous one ends
+    copies, copies_a_request, ids = max(1, round(spans / per_copy)), max(1, SPANS_PER_REQUEST // per_copy), count(1)
+    with open(path, "wb") as out:
+        for first in range(0, copies, copies_a_request):
+            request = ExportTraceServiceRequest()
+            targets = []
+            for resource_spans, scope_spans, _ in groups:
+                target = request.resource_spans.add(resource=resource_spans.resource, schema_url=resource_spans.schema_url)
+                targets.append(target.scope_spans.add(scope=scope_spans.scope, schema_url=scope_spans.schema_url))
+            for copy in range(first, min(copies, first + copies_a_request)):
+                _add_copy(targets, groups, copy, copy * period, ids)
+            data = request.SerializeToString()
+            out.write(len(data).to_bytes(4, "big") + data)
+    return copies * per_copy, per_copy
+
+
+def _add_copy(targets: list, groups: list, copy: int, shift: int, ids) -> None:
+    """One copy of the fixture's spans, one conversation, added to the request's scope spans (one
+    for each of the fixture's): fresh trace and span ids drawn from `ids` (parents and links
+    remapped within the copy), times shifted by `shift` ns, and a token of its own (a word and
+    the copy's number) in every long string value of its spans and events, so that message texts
+    differ between conversations."""
+    new_ids: dict[bytes, bytes] = {}  # the copy's ids by the fixture's, trace ids and span ids
+
+    def fresh(old: bytes, size: int) -> bytes:
+        if old not in new_ids:
+            new_ids[old] = next(ids).to_bytes(size, "big")
+        return new_ids[old]
+
+    token = f"{WORDS[copy % len(WORDS)]}{copy}"
+    for target, (_, _, group) in zip(targets, groups):
+        for template, slots in group:
+            span = target.spans.add()
+            span.CopyFrom(template)
+            span.trace_id, span.span_id = fresh(template.trace_id, 16), fresh(template.span_id, 8)
+            if template.parent_span_id:
+                span.parent_span_id = fresh(template.parent_span_id, 8)
+            for link in span.links:
+                link.trace_id, link.span_id = fresh(link.trace_id, 16), fresh(link.span_id, 8)
+            span.start_time_unix_nano += shift
+            span.end_time_unix_nano += shift
+            for event in span.events:
+                event.time_unix_nano += shift
+            for event_index, index, before, after in slots:
+                attributes = span.attributes if event_index < 0 else span.events[event_index].attributes
+                attributes[index].value.string_value = before + token + after
 
 
 def generate_small(files: int, folder: Path) -> Path:
@@ -293,6 +435,22 @@ def measure_stages(label: str, path: Path) -> None:
     print(f"{label + ' stages (CPU s, 1 process)':<34} total {float(total):.2f}: " + ", ".join(stages))
 
 
+def measure_conventions(names: list[str], spans: int, folder: Path) -> None:
+    """Print, for each fixture of real instrumentation replicated to about `spans` spans, the
+    throughput of ingest (in-memory store) and of the protobuf floor on the same bytes, ingest time
+    as a multiple of the floor's, and ingest's peak memory."""
+    print(f"{'real instrumentation, in-memory':<34} {'spans/s':>10} {'floor spans/s':>14} {'x floor':>9} "
+          f"{'':>8} {'peak MB':>8}")
+    for name in names:
+        path = folder / f"{name}.pb"
+        written, per_copy = generate_convention(CONVENTIONS_DIR / f"{name}.otlp.json", spans, path)
+        floor_spans, floor_s, _ = measure("proto-floor", str(path))
+        ingested, seconds, peak_mb = measure("ingest", str(path))
+        assert ingested == floor_spans == written, (name, ingested, floor_spans, written)
+        print(f"{f'{name}, {per_copy} spans a copy':<34} {ingested / seconds:>10,.0f} {floor_spans / floor_s:>14,.0f} "
+              f"{seconds / floor_s:>8.1f}x {'':>8} {peak_mb:>8,.0f}")
+
+
 def measure_small_files(files: int, folder: Path) -> None:
     """Print the CPU time per file of ingesting `files` small harness logs, beside the floor of
     opening and parsing the same lines alone (CPU time: wall time is noise on a shared machine)."""
@@ -310,6 +468,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--small-files", type=int, default=3000, help="0 to leave the small-file figure out")
+    parser.add_argument("--conventions", default=",".join(CONVENTIONS),
+                        help="fixtures of real instrumentation to replicate and ingest, comma-separated "
+                             "(fixtures/conventions/<name>.otlp.json); '' to leave them out")
     parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
     args = parser.parse_args()
     folder_cm = tempfile.TemporaryDirectory() if args.keep is None else None
@@ -333,6 +494,8 @@ def main() -> None:
                   f"{rate / floor_rate:>8.0%} {TARGETS[label]:>8,} {peak_mb:>8,.0f}")
         print(f"{label + ' floor alone':<34} {'':>10} {floor_rate:>14,.0f} {'':>9} {'':>8} {floor_mb:>8,.0f}")
         measure_stages(label, path)
+    if conventions := [name for name in args.conventions.split(",") if name]:
+        measure_conventions(conventions, args.spans, folder)
     if args.small_files:
         measure_small_files(args.small_files, folder / "small")
     print(f"targets: protobuf >= {TARGETS['proto']:,} spans/s, JSON >= {TARGETS['json']:,} spans/s, "
