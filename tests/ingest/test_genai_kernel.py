@@ -142,7 +142,27 @@ HAND = [  # (value, must the kernel answer it: True, False or None for either)
     (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": " text"}]}), False),
     (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": "\u3000x"}]}), False),
     (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": "é text"}]}), True),
-    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"text": "x"}]}]}), False),
+    # content blocks as a response (Strands): the one text they give, else the reference
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"text": "x"}]}]}), True),
+    (genai({"role": "user", "parts": [{"type": "tool_call_response", "id": "c", "result": [{"text": "é\n\"q"}]}]}), True),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"toolUse": {"n": 1}}, {"text": "x"}]}]}),
+     True),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"type": "t", "content": "c",
+                                                                                   "text": "t"}]}]}), True),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"text": "x"}, {"text": "y"}]}]}),
+     False),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"json": {"a": 1}}]}]}), False),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"text": ""}]}]}), False),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"foo": "x"}]}]}), False),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"text": "x"}, "y"]}]}), False),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": []}]}), False),
+    (genai({"role": "tool", "parts": [{"type": "tool_call_response", "response": [{"content": 3, "text": "x",
+                                                                                   "type": "t"}]}]}), False),
+    ('[{"role":"tool","parts":[{"type":"tool_call_response","response":[{"text":"a","text":"b"}]}]}]', False),
+    ('[{"role":"tool","parts":[{"type":"tool_call_response","response":[{"t\u0065xt":"a"}]}]}]', True),
+    ('[{"role":"tool","parts":[{"type":"tool_call_response","response":[{"tex":"a"},{"toolResulu":1}]}]}]', False),
+    ('[{"role":"tool","parts":[{"type":"tool_call_response","response":[{"reasoningContent":1,"text":"r"}]}]}]', True),
+    ('[{"role":"tool","parts":[{"type":"tool_call_response","response":[{"reasoningContenu":1,"text":"r"}]}]}]', True),
     # names one byte away from the ones the kernel reads (compared 8 bytes at a time)
     (genai({"rolf": "system", "parts": [{"type": "tnol_call_response", "id": "c", "response": "r"},
                                         {"type": "tool_call_responsf", "response": "r"},
@@ -244,7 +264,8 @@ def _part(rng: random.Random, common: bool) -> object:
         return part
     if roll < 0.65:
         body = rng.choice([_json_value(rng) if not isinstance(_json_value(rng), list) else {"x": 1},
-                           _text(rng).lstrip() or "ok", {"status": "ok", "n": [1, 2]}, None])
+                           _text(rng).lstrip() or "ok", {"status": "ok", "n": [1, 2]}, None,
+                           [{"text": _text(rng) or "ok"}], [{"toolUse": {"name": "t"}}, {"text": _text(rng) or "ok"}]])
         if isinstance(body, str) and (body[:1].isspace() or body[:1] == "["):
             body = "x" + body
         return {"type": "tool_call_response", "id": f"call_{rng.randint(0, 9)}",

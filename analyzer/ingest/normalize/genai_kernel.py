@@ -11,8 +11,9 @@ escapes), then read the way `_genai_messages` reads it, then written as `orjson.
 the result. The kernel handles the common shapes only (role / parts / finish_reason messages;
 text, tool_call, tool_call_response and reasoning parts) and marks every other row not ok
 (OpenAI-style `content` messages, non-string roles or ids, floats to re-serialize, a key
-repeated in an object it reads or writes, list responses, deep nesting, non-ASCII part types,
-...): the caller runs the Python reference for those rows.
+repeated in an object it reads or writes, list responses other than content blocks giving
+one text, deep nesting, non-ASCII part types, ...): the caller runs the Python reference for
+those rows.
 
 Values are untrusted bytes: the parser checks every index against the end of its value, and
 the writers only read ranges the parser checked."""
@@ -743,6 +744,80 @@ def _value_text(data, dec, tape, v, ext, epos, stack, counts, keys):
     return VT_EXT, epos, done, done
 
 
+_W_JSON_0, _W_IMAGE_0, _W_TOOLUSE_0, _W_DOCUMENT_0 = _word("json", 0), _word("image", 0), _word("toolUse", 0), \
+    _word("document", 0)
+_W_TOOLRESULT_0, _W_TOOLRESULT_1 = _word("toolResult", 0), _word("toolResult", 8)
+_W_CACHEPOINT_0, _W_CACHEPOINT_1 = _word("cachePoint", 0), _word("cachePoint", 8)
+_W_REASONINGCONTENT_0, _W_REASONINGCONTENT_1 = _word("reasoningContent", 0), _word("reasoningContent", 8)
+
+
+@_leaf
+def _is_block_key(data, dec, tape, k):
+    """Whether tape string k is a key that makes an object a content block
+    (`messages._BLOCK_KEYS`)."""
+    size = tape[k, T_AUX]
+    w0 = _pack(data, dec, tape, k, 0)
+    if size == 4:
+        return w0 == _W_TEXT_0 or w0 == _W_TYPE_0 or w0 == _W_JSON_0
+    if size == 5:
+        return w0 == _W_IMAGE_0
+    if size == 7:
+        return w0 == _W_TOOLUSE_0
+    if size == 8:
+        return w0 == _W_DOCUMENT_0
+    if size == 10:
+        w1 = _pack(data, dec, tape, k, 8)
+        return (w0 == _W_TOOLRESULT_0 and w1 == _W_TOOLRESULT_1) or (w0 == _W_CACHEPOINT_0 and w1 == _W_CACHEPOINT_1)
+    if size == 16:
+        return w0 == _W_REASONINGCONTENT_0 and _pack(data, dec, tape, k, 8) == _W_REASONINGCONTENT_1
+    return False
+
+
+@_leaf
+def _block_text(data, dec, tape, body):
+    """`_blocks_text` of the array at tape index `body` when it is content blocks (every item
+    an object with a block key: `messages.block_list`) of which exactly one gives a non-empty
+    text (`_content_text`: its "content", else its "text", when a string): that tape string;
+    -1 for anything else (the reference decides)."""
+    found = -1
+    items = 0
+    b = body + 1
+    while b < tape[body, T_NEXT]:
+        block = b
+        b = tape[b, T_NEXT]
+        items += 1
+        if tape[block, T_KIND] != K_OBJ:
+            return -1
+        is_block = False
+        content = -2
+        text = -2
+        k = block + 1
+        while k < tape[block, T_NEXT]:
+            v = k + 1
+            if _is_block_key(data, dec, tape, k):
+                is_block = True
+            key = _key_code(data, dec, tape, k)
+            if key == KEY_CONTENT:
+                if content != -2:
+                    return -1
+                content = v
+            elif tape[k, T_AUX] == 4 and _pack(data, dec, tape, k, 0) == _W_TEXT_0:
+                if text != -2:
+                    return -1
+                text = v
+            k = tape[v, T_NEXT]
+        if not is_block:
+            return -1
+        chosen = content if content != -2 else text
+        if chosen >= 0 and tape[chosen, T_KIND] == K_STR:
+            if found != -1:
+                return -1
+            found = chosen
+    if items == 0 or found < 0 or tape[found, T_AUX] == 0:
+        return -1
+    return found
+
+
 @_leaf
 def _str_or_null(tape, v):
     """A tape string's index, -1 for null or absent, -2 for any other value."""
@@ -889,8 +964,16 @@ def _interpret(data, dec, tape, n, msgs, texts, calls, resps, ext, stack, counts
                     body = response if response != -2 else result
                     if body >= 0:
                         bkind = tape[body, T_KIND]
-                        if bkind == K_ARR:  # maybe content blocks (`_blocks_text`)
-                            return -1, 0, 0
+                        if bkind == K_ARR:  # content blocks (`_blocks_text`): one text only
+                            t = _block_text(data, dec, tape, body)
+                            if t < 0:
+                                return -1, 0, 0
+                            resps[nr, 0] = rid
+                            resps[nr, 1] = VT_STR
+                            resps[nr, 2] = t
+                            resps[nr, 3] = 0
+                            nr += 1
+                            continue
                         if bkind == K_STR:
                             first = _first_char(data, dec, tape, body)
                             if first == 0x5B or (first >= 0 and _is_space(first)):
