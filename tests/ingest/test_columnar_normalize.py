@@ -109,3 +109,29 @@ def test_a_batch_gathered_from_several_requests_reads_its_messages_chunk_by_chun
     columns, _ = normalize_batch(twice)
     for name in ("input_messages", "output_messages", "requested_tool_calls", "system_instructions", "text"):
         assert columns[name].to_pylist() == [row[name] for row in expected] * 2, name
+
+
+@pytest.mark.parametrize("fixture,by_reference", [("strands-latest", False), ("strands-events", True)])
+def test_details_events_are_read_without_the_reference_functions(fixture, by_reference, monkeypatch, messages_by):
+    """Strands' `gen_ai.client.inference.operation.details` events (messages as text, tool
+    calls among them) are read column by column; its earlier one-message-an-event form goes
+    span by span through the reference functions. Both give the reference rows (test_fixture)."""
+    from analyzer.ingest.normalize import span_events
+    from analyzer.ingest.otlp.span_batch import concat, event_tables
+
+    path = ROOT / "fixtures" / "conventions" / f"{fixture}.otlp.json"
+    with monkeypatch.context() as m:
+        batch, _ = reference_batch(path, m)
+    expected = reference_rows(path, monkeypatch)
+    assert any(row["input_messages"] for row in expected) and any(row["kind"] == "tool_call" for row in expected)
+    batch.events, batch.event_attrs = event_tables(batch.spans.column("events_json"))
+    twice = concat([batch, batch])  # event rows numbered on across batches
+    reference_spans = []
+    real = span_events._reference
+    monkeypatch.setattr(span_events, "_reference",
+                        lambda b, spans, *args: (reference_spans.extend(spans.tolist()), real(b, spans, *args)))
+    columns, _ = normalize_batch(twice)
+    assert bool(reference_spans) == by_reference
+    for name in ("input_messages", "output_messages", "requested_tool_calls", "system_instructions", "text", "args",
+                 "result", "error_type", "error_message"):
+        assert columns[name].to_pylist() == [row[name] for row in expected] * 2, name

@@ -26,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from analyzer.ingest.otlp import json_render, proto_reader, scanned, wire_scan  # noqa: E402
 from analyzer.ingest.otlp.span_batch import (  # noqa: E402
-    ATTR_SCHEMA, SPAN_SCHEMA, SpanBatch,
+    ATTR_SCHEMA, EVENT_ATTR_SCHEMA, EVENT_SCHEMA, SPAN_SCHEMA, V_BYTES, V_STRING, SpanBatch, event_tables,
 )
 from analyzer.ingest.sink import RecordSink  # noqa: E402
 from analyzer.ingest.source import SourceFile  # noqa: E402
@@ -74,9 +74,16 @@ def _concat(batches: list[SpanBatch]) -> SpanBatch:
     """One batch of several, equal resource contexts merged (first seen first) as the reference
     capture merges them."""
     contexts: dict = {}
-    spans, attrs = [], []
-    offset = 0
+    spans, attrs, events, event_attrs = [], [], [], []
+    offset = event_offset = 0
     for batch in batches:
+        if batch.events is None:  # read by the library: the tables normalization would make
+            batch.events, batch.event_attrs = event_tables(batch.spans.column("events_json"))
+        events.append(batch.events.set_column(0, "span", pa.array(
+            (batch.events.column("span").to_numpy() + offset).astype(np.int32))))
+        event_attrs.append(batch.event_attrs.set_column(0, "event", pa.array(
+            (batch.event_attrs.column("event").to_numpy() + event_offset).astype(np.int32))))
+        event_offset += batch.events.num_rows
         remap = np.array([contexts.setdefault(res, len(contexts)) for res in batch.resources] or [0], np.int32)
         table = batch.spans
         if table.num_rows:
@@ -86,7 +93,8 @@ def _concat(batches: list[SpanBatch]) -> SpanBatch:
         span_col = (batch.attrs.column("span").to_numpy() + offset).astype(np.int32)
         attrs.append(batch.attrs.set_column(0, "span", pa.array(span_col)))
         offset += batch.count
-    return SpanBatch(pa.concat_tables(spans), pa.concat_tables(attrs), list(contexts))
+    return SpanBatch(pa.concat_tables(spans), pa.concat_tables(attrs), list(contexts),
+                     pa.concat_tables(events), pa.concat_tables(event_attrs))
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -104,6 +112,14 @@ def assert_same_batch(got: SpanBatch, want: SpanBatch) -> None:
         assert (g_span, g_key, g_type) == (w_span, w_key, w_type)
         assert _same_value(g_value, w_value), (g_key, g_value, w_value)
     assert got.resources == want.resources
+    # the event tables: those normalization would make from the reference's events_json
+    want_events, want_event_attrs = event_tables(want.spans.column("events_json"))
+    assert got.events.schema == EVENT_SCHEMA and got.event_attrs.schema == EVENT_ATTR_SCHEMA
+    assert got.events.to_pylist() == want_events.to_pylist()
+    def read(table: pa.Table) -> list[tuple]:  # what normalization reads: is a value text, and which
+        return [(row["event"], row["key"], row["vtype"] in (V_STRING, V_BYTES), row["str"]) for row in table.to_pylist()]
+
+    assert read(got.event_attrs) == read(want_event_attrs)
 
 
 FIXTURE_INPUTS = _trace_inputs(FIXTURES)
@@ -203,7 +219,8 @@ def _random_request(rng: random.Random) -> ExportTraceServiceRequest:
                 span.status.message = rng.choice(["", _text(rng)])
                 _add_attrs(span.attributes, rng, 20 if rng.random() < 0.1 else 6)
                 for _ in range(rng.randint(0, 2)):
-                    event = span.events.add(name=_text(rng), time_unix_nano=rng.choice([0, 2 ** 64 - 1, 12345]))
+                    name = rng.choice([_text(rng), "exception", "gen_ai.client.inference.operation.details"])
+                    event = span.events.add(name=name, time_unix_nano=rng.choice([0, 2 ** 64 - 1, 12345]))
                     _add_attrs(event.attributes, rng, 3)
                 for _ in range(rng.randint(0, 2)):
                     link = span.links.add(trace_id=rng.choice([b"", bytes(16), rng.randbytes(16)]),

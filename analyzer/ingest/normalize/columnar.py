@@ -20,9 +20,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.ingest.normalize import semconv
+from analyzer.ingest.normalize import semconv, span_events
 from analyzer.ingest.normalize.conventions import ATTRIBUTE_KEYS, KIND_KEYS, PLACEHOLDER_IDS, SESSION_RANKS
-from analyzer.ingest.otlp.records import bad_ids_reason, exception_fields, genai_event_fields
+from analyzer.ingest.otlp.records import bad_ids_reason
 from analyzer.ingest.otlp.span_batch import (
     V_ARRAY, V_BOOL, V_BYTES, V_DOUBLE, V_INT, V_KVLIST, V_STRING, SpanBatch,
 )
@@ -208,6 +208,47 @@ def genai_kernel():
     return genai_kernel
 
 
+def _message_fields(values: list[Any]) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """(JSON, system text, words, requested calls as JSON) of decoded message lists, as the
+    row path writes them."""
+    calls = [semconv._requested_calls(v) for v in values]
+    return (pa.array(_texts(values), pa.string()),
+            pa.array([semconv.system_of(v) for v in values], pa.string()),
+            pa.array([semconv._messages_text(v) for v in values], pa.string()),
+            pa.array([None if c is None else semconv.json_text(c) for c in calls], pa.string()))
+
+
+def genai_message_texts(values: pa.Array, key: str) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """(JSON, system text, words, requested calls) of each GenAI message-list text of `values`
+    (attribute `key` decoded as `genai_messages`), all null where it decodes to nothing: the
+    compiled kernel when there are enough rows, semconv's decoder for the rows it leaves."""
+    kernel = genai_kernel()
+    count = len(values)
+    if kernel is not None and count >= KERNEL_MIN_ROWS:
+        fast = kernel.canonical_genai(values)
+        out = [fast.messages.cast(pa.string()), fast.system.cast(pa.string()), fast.text.cast(pa.string()),
+               fast.calls.cast(pa.string())]
+        rest = np.flatnonzero(~fast.ok)
+        if not len(rest):
+            return tuple(out)
+    else:
+        out, rest = None, np.arange(count)
+    seen: dict[str, Any] = {}  # a text seen before (a repeated prompt) is decoded once
+    decoded = []
+    for value in values.take(pa.array(rest)).to_pylist():
+        found = seen.get(value, seen) if value is not None else None
+        if found is seen:
+            found = seen[value] = semconv._decode("genai_messages", value, {}, key)
+        decoded.append(None if _empty(found) else found)
+    fields = _message_fields(decoded)
+    if out is None:
+        return fields
+    mask = np.zeros(count, bool)
+    mask[rest] = True
+    mask = pa.array(mask)
+    return tuple(pc.replace_with_mask(column, mask, field) for column, field in zip(out, fields))
+
+
 @dataclass
 class _Messages:
     """A message-list target decoded for some spans: each span's canonical list as JSON, its
@@ -346,13 +387,7 @@ class _Normalizer:
                     python[span] = decoded
                     done[span] = True
         if python:
-            values = list(python.values())
-            calls = [semconv._requested_calls(v) for v in values]
-            parts.append(_Messages(
-                np.array(list(python), np.int64), pa.array(_texts(values), pa.string()),
-                pa.array([semconv.system_of(v) for v in values], pa.string()),
-                pa.array([semconv._messages_text(v) for v in values], pa.string()),
-                pa.array([None if c is None else semconv.json_text(c) for c in calls], pa.string())))
+            parts.append(_Messages(np.array(list(python), np.int64), *_message_fields(list(python.values()))))
         return _Messages.concat(parts)
 
     def _chunk_rows(self, rows: np.ndarray, select: np.ndarray):
@@ -509,7 +544,8 @@ def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[s
     status_message = spans.column("status_message")
     error_message.put(np.arange(n), status_message)
     if events_json.null_count < n:
-        _events(norm, events_json, kind_arr, cols, error_type, error_message, types)
+        span_events.fill(batch, kind_arr, lambda key: cols.get(key) or cols.setdefault(key, _Column(n, types[key])),
+                         error_type, error_message, genai_message_texts)
     errs = (status_code == 2) | ~error_type.missing()
     final_error = _Column(n, pa.string())
     which = np.flatnonzero(errs)
@@ -598,31 +634,6 @@ def _texts(values) -> list[str | None]:
             text = memo[id(value)] = semconv.json_text(value)
         out.append(text)
     return out
-
-
-def _events(norm: _Normalizer, events_json: pa.ChunkedArray, kind_arr: np.ndarray, cols: dict[str, _Column],
-            error_type: _Column, error_message: _Column, types: dict[str, pa.DataType]) -> None:
-    """emit_span's reading of span events (records.genai_event_fields, exception_fields), for
-    the spans that have any: each fills only what the span left empty."""
-    valid = events_json.is_valid()
-    spans = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
-    texts = events_json.filter(valid).to_pylist()  # (filter works chunk by chunk; take concatenates)
-    fills: dict[str, dict[int, Any]] = {}
-    for span, text in zip(spans.tolist(), texts):
-        events = orjson.loads(text)
-        for key, value in genai_event_fields(kind_arr[span], events).items():
-            column = cols.get(key)
-            if value is not None and (column is None or column.idx[span] < 0):
-                fills.setdefault(key, {})[span] = value
-        exception_type, exception_message = exception_fields(events)
-        if exception_type is not None and error_type.idx[span] < 0:
-            fills.setdefault("error_type", {})[span] = exception_type
-        if exception_message is not None and error_message.idx[span] < 0:
-            fills.setdefault("error_message", {})[span] = exception_message
-    targets = {"error_type": error_type, "error_message": error_message}
-    for key, values in fills.items():
-        column = targets.get(key) or cols.setdefault(key, _Column(norm.n, types[key]))
-        column.put(np.array(list(values), np.int64), list(values.values()))
 
 
 def _flags(spans: pa.Table, position: pa.Array) -> tuple[pa.Array, list[tuple[str, str]]]:

@@ -98,7 +98,7 @@ def call_fields(kind: str, events: list[tuple[str, Any, dict[str, Any]]]) -> dic
     if not inputs and not outputs and not read["system"]:
         return {}
     if kind == "tool_call":
-        return {"args": _tool_text(inputs), "result": _tool_text(outputs)}
+        return {"args": tool_text(inputs), "result": tool_text(outputs)}
     return {
         "input_messages": json_text(inputs or None),
         "output_messages": json_text(outputs or None),
@@ -108,7 +108,9 @@ def call_fields(kind: str, events: list[tuple[str, Any, dict[str, Any]]]) -> dic
     }
 
 
-def _tool_text(messages: list[dict[str, Any]]) -> str | None:
+def tool_text(messages: list[dict[str, Any]]) -> str | None:
+    """A tool call's arguments (its input messages) or result (its output messages) as the
+    events give them: the messages' contents, else the first call's arguments."""
     texts = [m["content"] for m in messages if m.get("content")]
     calls = [c.get("arguments") for m in messages for c in m.get("tool_calls", []) if c.get("arguments")]
     return "\n".join(texts) if texts else (calls[0] if calls else None)

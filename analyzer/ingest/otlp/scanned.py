@@ -11,13 +11,16 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 import orjson
 
 from analyzer.ingest.otlp import json_render as jr
 from analyzer.ingest.otlp import wire_scan as ws
 from analyzer.ingest.otlp.records import ResourceContext, resource_context
-from analyzer.ingest.otlp.span_batch import ATTR_SCHEMA, SPAN_SCHEMA, SpanBatch
+from analyzer.ingest.otlp.span_batch import (
+    ATTR_SCHEMA, EVENT_ATTR_SCHEMA, EVENT_SCHEMA, EVENTS_READ, SPAN_SCHEMA, SpanBatch,
+)
 
 
 def _nested(value_bytes: bytes) -> Any:
@@ -97,8 +100,27 @@ def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain:
         scope_names.take(pa.array(spans[:, ws.SP_SCOPE].astype(np.int64))),
         attrs_json, events_json, links_json,
     ]
+    events, event_attrs = _event_tables(buf, ext, attrs, ext_a, ext_b, tables.events, event_rows, skip, value_row)
     return SpanBatch(pa.Table.from_arrays(columns, schema=SPAN_SCHEMA),
-                     _long_attrs(buf, ext, attrs, ext_a, ext_b, span_rows), resources)
+                     _long_attrs(buf, ext, attrs, ext_a, ext_b, span_rows), resources, events, event_attrs)
+
+
+def _event_tables(buf: np.ndarray, ext: np.ndarray, attrs: np.ndarray, ext_a: np.ndarray, ext_b: np.ndarray,
+                  events: np.ndarray, event_rows: np.ndarray, skip: np.ndarray,
+                  value_row: np.ndarray) -> tuple[pa.Table, pa.Table]:
+    """EVENT_SCHEMA of the request's events and EVENT_ATTR_SCHEMA of the attributes of those
+    normalization reads (a repeated key once, with its last value, as events_json has it)."""
+    names = _texts_array(buf, ext, events[:, ws.EV_NAME_A], events[:, ws.EV_NAME_B])
+    event_table = pa.Table.from_arrays([_numbers(events[:, ws.EV_SPAN].astype(np.int32), None, pa.int32()), names],
+                                       schema=EVENT_SCHEMA)
+    read = np.zeros(len(events), np.bool_)
+    if len(events):
+        read = pc.is_in(names, pa.array(sorted(EVENTS_READ))).to_numpy(zero_copy_only=False)
+    rows = event_rows[~skip[event_rows]]
+    rows = value_row[rows[read[attrs[rows, ws.AT_OWNER].astype(np.int64)]]]
+    long = _long_attrs(buf, ext, attrs, ext_a, ext_b, rows)
+    return event_table, pa.Table.from_arrays([long.column("span"), long.column("key"), long.column("vtype"),
+                                              long.column("str")], schema=EVENT_ATTR_SCHEMA)
 
 
 def _resource_index(data: bytes, t: ws.Tables, kind: np.ndarray, res_of_span: np.ndarray,

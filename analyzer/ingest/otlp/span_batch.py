@@ -26,18 +26,38 @@ The contract is the reference path's: for every span, the columns hold exactly w
   `int`: an int or a bool (0/1); `num`: a double; `json`: the JSON text of an array or kvlist
   value (`orjson.dumps` of the reference Python value). The others null; an AnyValue with no
   value set is V_NONE with all four null.
+
+`events` and `event_attrs` (optional: a reader that does not make them leaves them None, and
+normalization makes them from `events_json` with `event_tables`): the spans' events in a form
+the pass reads without a Python object per span.
+- `events`, EVENT_SCHEMA: one row per span event, in wire order: `span` (row in `spans`),
+  `name` (null when not a string).
+- `event_attrs`, EVENT_ATTR_SCHEMA: the attributes of the events normalization reads
+  (`EVENTS_READ`: GenAI and exception events), a repeated key once with its last value (as in
+  `events_json`), in event order: `event` (row in `events`), `key`, `vtype` (as above, but
+  normalization reads only whether a value is text: V_STRING or V_BYTES; attributes that
+  `events_json` holds as something other than a map are one row, key null, V_UNREADABLE),
+  `str` (the text of a string or bytes value, else null).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
+import orjson
 import pyarrow as pa
 
+from analyzer.ingest.normalize.genai_events import EVENT_NAMES
 from analyzer.ingest.otlp.records import ResourceContext
 
 # attribute value types (wire_scan writes the same numbers; no numba import here)
 V_NONE, V_STRING, V_BOOL, V_INT, V_DOUBLE, V_ARRAY, V_KVLIST, V_BYTES = range(8)
+V_UNREADABLE = -1  # event_attrs only: attributes events_json holds as something other than a map
+
+# the span events normalization reads (records.genai_event_fields, exception_fields)
+EVENTS_READ = frozenset(EVENT_NAMES) | {"exception"}
 
 SPAN_SCHEMA = pa.schema([
     ("pos", pa.string()),
@@ -68,12 +88,23 @@ ATTR_SCHEMA = pa.schema([
     ("json", pa.string()),
 ])
 
+EVENT_SCHEMA = pa.schema([("span", pa.int32()), ("name", pa.string())])
+
+EVENT_ATTR_SCHEMA = pa.schema([
+    ("event", pa.int32()),
+    ("key", pa.string()),
+    ("vtype", pa.int8()),
+    ("str", pa.string()),
+])
+
 
 @dataclass
 class SpanBatch:
     spans: pa.Table
     attrs: pa.Table
     resources: list[ResourceContext] = field(default_factory=list)
+    events: pa.Table | None = None
+    event_attrs: pa.Table | None = None
 
     @property
     def count(self) -> int:
@@ -86,8 +117,9 @@ def concat(batches: list[SpanBatch]) -> SpanBatch:
         return batches[0]
     import pyarrow.compute as pc
 
-    spans, attrs, resources = [], [], []
-    span_base = 0
+    spans, attrs, resources, events, event_attrs = [], [], [], [], []
+    span_base = event_base = 0
+    with_events = all(batch.events is not None for batch in batches)
     for batch in batches:
         table = batch.spans
         if resources:
@@ -99,8 +131,72 @@ def concat(batches: list[SpanBatch]) -> SpanBatch:
             rows = rows.set_column(0, "span", pc.add(rows.column("span"), span_base).cast(pa.int32()))
         attrs.append(rows)
         resources.extend(batch.resources)
+        if with_events:
+            events.append(_shifted(batch.events, "span", span_base))
+            event_attrs.append(_shifted(batch.event_attrs, "event", event_base))
+            event_base += batch.events.num_rows
         span_base += batch.count
-    return SpanBatch(pa.concat_tables(spans), pa.concat_tables(attrs), resources)
+    if not with_events:
+        return SpanBatch(pa.concat_tables(spans), pa.concat_tables(attrs), resources)
+    return SpanBatch(pa.concat_tables(spans), pa.concat_tables(attrs), resources,
+                     pa.concat_tables(events), pa.concat_tables(event_attrs))
+
+
+def _shifted(table: pa.Table, column: str, base: int) -> pa.Table:
+    """`table` with `base` added to its row-number `column`."""
+    if not base:
+        return table
+    import pyarrow.compute as pc
+
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, column, pc.add(table.column(column), base).cast(pa.int32()))
+
+
+def _vtype(value: Any) -> int:
+    """The value type of an attribute value as events_json holds it."""
+    if isinstance(value, str):
+        return V_STRING
+    if isinstance(value, bool):
+        return V_BOOL
+    if isinstance(value, int):
+        return V_INT
+    if isinstance(value, float):
+        return V_DOUBLE
+    if isinstance(value, list):
+        return V_ARRAY
+    if isinstance(value, dict):
+        return V_KVLIST
+    return V_NONE
+
+
+def event_tables(events_json: pa.Array | pa.ChunkedArray) -> tuple[pa.Table, pa.Table]:
+    """(events, event_attrs) of a batch from its `events_json` column, for the readers that do
+    not make them (one orjson parse a span that has events)."""
+    valid = events_json.is_valid()
+    rows = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
+    texts = events_json.filter(valid).to_pylist()
+    span_of, names = [], []
+    owner, keys, vtypes, strs = [], [], [], []
+    for span, text in zip(rows.tolist(), texts):
+        for event in orjson.loads(text):
+            name = event.get("name")
+            name = name if isinstance(name, str) else None
+            if name in EVENTS_READ:
+                attrs = event.get("attrs") or {}
+                if not isinstance(attrs, dict):
+                    attrs = {None: attrs}
+                for key, value in attrs.items():
+                    vtype = _vtype(value) if isinstance(key, str) else V_UNREADABLE
+                    owner.append(len(span_of))
+                    keys.append(key)
+                    vtypes.append(vtype)
+                    strs.append(value if vtype == V_STRING else None)
+            span_of.append(span)
+            names.append(name)
+    events = pa.table([pa.array(span_of, pa.int32()), pa.array(names, pa.string())], schema=EVENT_SCHEMA)
+    event_attrs = pa.table([pa.array(owner, pa.int32()), pa.array(keys, pa.string()), pa.array(vtypes, pa.int8()),
+                            pa.array(strs, pa.string())], schema=EVENT_ATTR_SCHEMA)
+    return events, event_attrs
 
 
 class Pending:

@@ -1,0 +1,256 @@
+"""Span events → the columns they fill, for a whole `SpanBatch` at once: the vectorized form of
+`records.genai_event_fields` and `records.exception_fields` (what `emit_span` reads from a
+span's events; each fills only what the span's attributes left empty).
+
+The shapes instrumentation writes today go through Arrow and the message kernel, without a
+Python object per model call: GenAI `gen_ai.client.inference.operation.details` events whose
+message lists and system instructions are text (Strands, OTel's GenAI utilities), and exception
+events whose type and message are text; a tool call's arguments and result from such events
+take one small Python step on the kernel's canonical messages. A span with anything else among
+the events read (the earlier one-message-an-event convention, an attribute the reference's
+lookups would read another way) goes through the reference functions themselves, span by span,
+so both paths share one definition of every convention."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analyzer.ingest.normalize import semconv
+from analyzer.ingest.normalize.conventions import ATTRIBUTE_KEYS
+from analyzer.ingest.normalize.genai_events import DETAILS_EVENT, EVENT_NAMES, tool_text
+from analyzer.ingest.otlp.records import exception_fields, genai_event_fields
+from analyzer.ingest.otlp.span_batch import V_BYTES, V_STRING, SpanBatch, event_tables
+
+_FLAT = ("openinference_flat", "genai_flat")
+# what a details event's lookups read first (genai_events.read_events): each target's first key
+_TARGETS = ("llm_call.input_messages", "llm_call.output_messages", "llm_call.system_instructions")
+INPUT, OUTPUT, SYSTEM = (ATTRIBUTE_KEYS[target][0][0] for target in _TARGETS)
+assert [ATTRIBUTE_KEYS[target][0][1] for target in _TARGETS] == ["genai_messages", "genai_messages", "content_text"]
+# ... and what they would read when that decodes to nothing: an event with any of these is the reference's
+_OTHER_KEYS = frozenset(key for target in _TARGETS for key, decoder, _ in ATTRIBUTE_KEYS[target][1:]
+                        if decoder not in _FLAT)
+_OTHER_PREFIXES = tuple(key + "." for target in _TARGETS for key, decoder, _ in ATTRIBUTE_KEYS[target]
+                        if decoder in _FLAT)
+EXCEPTION_TYPE, EXCEPTION_MESSAGE = "exception.type", "exception.message"
+# attribute key classes
+(_HARMLESS, _INPUT, _OUTPUT, _SYSTEM, _OTHER, _EXC_TYPE, _EXC_MESSAGE, _UNREADABLE) = range(8)
+_CLASS = {INPUT: _INPUT, OUTPUT: _OUTPUT, SYSTEM: _SYSTEM, EXCEPTION_TYPE: _EXC_TYPE, EXCEPTION_MESSAGE: _EXC_MESSAGE}
+# in canonical message JSON (compact orjson), a message of a role the model's words and
+# requested calls leave out (messages.messages_text, requested_calls) but the kernel's keep
+_ROLES_LEFT_OUT = ('"role":"tool"', '"role":"user"', '"role":"system"')
+
+Decode = Callable[[pa.Array, str], tuple[pa.Array, pa.Array, pa.Array, pa.Array]]
+
+
+def fill(batch: SpanBatch, kind: np.ndarray, column: Callable[[str], Any], error_type: Any, error_message: Any,
+         decode: Decode) -> None:
+    """Fill the columns (`column(name)`: the `_Column` of a store column) that the spans'
+    events give, where still empty. `kind`: each span's record kind; `decode`: (JSON, system,
+    words, calls) of GenAI message-list texts (columnar.genai_message_texts)."""
+    events, attrs = batch.events, batch.event_attrs
+    if events is None:
+        events, attrs = event_tables(batch.spans.column("events_json"))
+    if not events.num_rows:
+        return
+    n = batch.count
+    ev_span = _ints(events.column("span"))
+    names = events.column("name")
+    is_details = _flags(pc.equal(names, DETAILS_EVENT))
+    is_exception = _flags(pc.equal(names, "exception"))
+    reference = np.zeros(n, bool)  # spans whose events the reference functions read
+    reference[ev_span[_flags(pc.is_in(names, pa.array(sorted(EVENT_NAMES - {DETAILS_EVENT}))))]] = True
+
+    a_event = _ints(attrs.column("event"))
+    a_span = ev_span[a_event]
+    a_class = _key_classes(attrs.column("key"))
+    a_text = np.isin(_ints(attrs.column("vtype")), (V_STRING, V_BYTES))
+    details, exception = is_details[a_event], is_exception[a_event]
+    messages = (a_class == _INPUT) | (a_class == _OUTPUT) | (a_class == _SYSTEM)
+    odd = (details & ((messages & ~a_text) | (a_class == _OTHER) | (a_class == _UNREADABLE))) | (
+        exception & ((((a_class == _EXC_TYPE) | (a_class == _EXC_MESSAGE)) & ~a_text) | (a_class == _UNREADABLE)))
+    reference[a_span[odd]] = True
+    is_tool = kind == "tool_call"
+    filled = is_tool & ~column("args").missing() & ~column("result").missing()  # nothing left to give
+
+    texts = attrs.column("str").combine_chunks()  # (a take on many chunks concatenates them first)
+    rows = np.flatnonzero(details & messages & ~reference[a_span] & ~filled[a_span])
+    if len(rows):
+        reference |= _details(rows, a_span, a_class, texts, is_tool, column, decode, n)
+    rows = np.flatnonzero(exception & a_text & ~reference[a_span])
+    if len(rows):
+        for cls, target in ((_EXC_TYPE, error_type), (_EXC_MESSAGE, error_message)):
+            at = rows[a_class[rows] == cls]
+            values = _take(texts, at)
+            stated = _flags(pc.not_equal(values, ""))  # the reference takes the first truthy one
+            _put_first(target, a_span[at[stated]], values.filter(pa.array(stated)))
+    if reference.any():
+        _reference(batch, np.flatnonzero(reference), kind, column, error_type, error_message)
+
+
+def _details(rows: np.ndarray, a_span: np.ndarray, a_class: np.ndarray, texts: pa.Array, is_tool: np.ndarray,
+             column: Callable[[str], Any], decode: Decode, n: int) -> np.ndarray:
+    """Fill the columns of spans from their details events' message attributes `rows` (in
+    event order), as genai_events.call_fields does; returns the spans found to need the
+    reference functions after all (output messages of a role the kernel's words and calls do
+    not leave out)."""
+    decoded: dict[int, tuple[np.ndarray, tuple[pa.Array, ...]]] = {}
+    tool: dict[int, tuple[np.ndarray, pa.Array]] = {}
+    for cls, key in ((_INPUT, INPUT), (_OUTPUT, OUTPUT)):
+        at = rows[a_class[rows] == cls]
+        spans, fields = a_span[at], decode(_take(texts, at), key)
+        calls = is_tool[spans]
+        if calls.any():
+            tool[cls] = (spans[calls], fields[0].filter(pa.array(calls)))
+            spans, fields = spans[~calls], tuple(field.filter(pa.array(~calls)) for field in fields)
+        decoded[cls] = (spans, fields)
+    for cls, name in ((_INPUT, "args"), (_OUTPUT, "result")):
+        if cls in tool:
+            _put_missing(column(name), *_joined(*tool[cls], _json_lists, tool_text_of))
+    rows = rows[~is_tool[a_span[rows]]]
+    out_spans, (out_json, _, _, _) = decoded[_OUTPUT]
+    later = np.zeros(n, bool)
+    if len(out_spans):
+        left_out = pc.fill_null(pc.or_(*(pc.match_substring(out_json, role) for role in _ROLES_LEFT_OUT[:2])), False)
+        left_out = pc.or_(left_out, pc.fill_null(pc.match_substring(out_json, _ROLES_LEFT_OUT[2]), False))
+        later[out_spans[_flags(left_out)]] = True
+    keep = {cls: ~later[spans] for cls, (spans, _) in decoded.items()}
+
+    def per_span(cls: int, field: int, join: Callable[[list[str]], str]) -> tuple[np.ndarray, pa.Array]:
+        spans, fields = decoded[cls]
+        return _joined(spans[keep[cls]], fields[field].filter(pa.array(keep[cls])), join)
+
+    in_spans, in_json = per_span(_INPUT, 0, _json_lists)
+    _put_missing(column("input_messages"), in_spans, in_json)
+    out_spans, out_json = per_span(_OUTPUT, 0, _json_lists)
+    _put_missing(column("output_messages"), out_spans, out_json)
+    _put_missing(column("text"), *per_span(_OUTPUT, 2, "\n".join))
+    _put_missing(column("requested_tool_calls"), *per_span(_OUTPUT, 3, _json_lists))
+    # system instructions: the first the events state, else the input messages' system text
+    system = np.zeros(n, bool)
+    stated: dict[int, str] = {}
+    at = rows[(a_class[rows] == _SYSTEM) & ~later[a_span[rows]]]
+    seen: dict[str, Any] = {}
+    for span, value in zip(a_span[at].tolist(), _take(texts, at).to_pylist()):
+        if span in stated:
+            continue
+        text = seen.get(value, seen)
+        if text is seen:
+            text = seen[value] = semconv._decode("content_text", value, {}, SYSTEM)
+        if text:
+            stated[span] = text
+    target = column("system_instructions")
+    if stated:
+        spans = np.fromiter(stated, np.int64, len(stated))
+        _put_missing(target, spans, pa.array(list(stated.values()), pa.string()))
+        system[spans] = True
+    in_spans, in_system = per_span(_INPUT, 1, "\n".join)
+    unstated = ~system[in_spans]
+    _put_missing(target, in_spans[unstated], in_system.filter(pa.array(unstated)))
+    return later
+
+
+def _reference(batch: SpanBatch, spans: np.ndarray, kind: np.ndarray, column: Callable[[str], Any],
+               error_type: Any, error_message: Any) -> None:
+    """The reference functions on these spans' events, span by span."""
+    texts = batch.spans.column("events_json").take(pa.array(spans)).to_pylist()
+    fills: dict[str, dict[int, Any]] = {}
+    targets = {"error_type": error_type, "error_message": error_message}
+    for span, text in zip(spans.tolist(), texts):
+        events = orjson.loads(text)
+        for key, value in genai_event_fields(kind[span], events).items():
+            if value is not None and column(key).idx[span] < 0:
+                fills.setdefault(key, {})[span] = value
+        exception_type, exception_message = exception_fields(events)
+        if exception_type is not None and error_type.idx[span] < 0:
+            fills.setdefault("error_type", {})[span] = exception_type
+        if exception_message is not None and error_message.idx[span] < 0:
+            fills.setdefault("error_message", {})[span] = exception_message
+    for key, values in fills.items():
+        (targets.get(key) or column(key)).put(np.array(list(values), np.int64), list(values.values()))
+
+
+def _key_classes(keys: pa.ChunkedArray) -> np.ndarray:
+    """The class of each attribute key (one Python step per distinct key)."""
+    encoded = pc.dictionary_encode(keys).combine_chunks() if len(keys) else None
+    if encoded is None:
+        return np.zeros(0, np.int8)
+    classes = np.array([_key_class(key) for key in encoded.dictionary.to_pylist()] or [0], np.int8)
+    codes = encoded.indices
+    out = classes[pc.fill_null(codes, 0).to_numpy(zero_copy_only=False)]
+    if codes.null_count:  # a null key: attributes events_json holds as something other than a map
+        out[_flags(codes.is_null())] = _UNREADABLE
+    return out
+
+
+def _key_class(key: str) -> int:
+    found = _CLASS.get(key)
+    if found is not None:
+        return found
+    return _OTHER if key in _OTHER_KEYS or key.startswith(_OTHER_PREFIXES) else _HARMLESS
+
+
+def _joined(spans: np.ndarray, values: pa.Array, join: Callable[[list[str]], str],
+            then: Callable[[str], str | None] | None = None) -> tuple[np.ndarray, pa.Array]:
+    """(spans, one value a span) of values in span order: the non-null values of each span,
+    joined when it has several (and passed through `then`, when given)."""
+    valid = _flags(values.is_valid())
+    spans, values = spans[valid], values.filter(pa.array(valid))
+    if not len(spans):
+        return spans, values
+    starts = np.flatnonzero(np.concatenate(([True], spans[1:] != spans[:-1])))
+    counts = np.diff(np.append(starts, len(spans)))
+    if then is not None:
+        pieces = values.to_pylist()
+        out = [then(join(pieces[a:a + c]) if c > 1 else pieces[a]) for a, c in zip(starts.tolist(), counts.tolist())]
+        return spans[starts], pa.array(out, pa.string())
+    firsts = values.take(pa.array(starts))
+    several = np.flatnonzero(counts > 1)
+    if len(several):
+        pieces = values.to_pylist()
+        joined = [join(pieces[starts[g]:starts[g] + counts[g]]) for g in several.tolist()]
+        mask = np.zeros(len(starts), bool)
+        mask[several] = True
+        firsts = pc.replace_with_mask(firsts, pa.array(mask), pa.array(joined, pa.string()))
+    return spans[starts], firsts
+
+
+def tool_text_of(messages_json: str) -> str | None:
+    """genai_events.tool_text of canonical messages given as their JSON."""
+    return tool_text(orjson.loads(messages_json))
+
+
+def _json_lists(lists: list[str]) -> str:
+    """The JSON of the concatenation of compact JSON lists (orjson's form: no spaces)."""
+    return "[" + ",".join(text[1:-1] for text in lists) + "]"
+
+
+def _put_missing(target: Any, spans: np.ndarray, values: pa.Array) -> None:
+    missing = target.missing()[spans]
+    if missing.any():
+        target.put(spans[missing], values.filter(pa.array(missing)))
+
+
+def _put_first(target: Any, spans: np.ndarray, values: pa.Array) -> None:
+    """Each span's first value (spans in order), where the target is still empty."""
+    if not len(spans):
+        return
+    first = np.concatenate(([True], spans[1:] != spans[:-1]))
+    _put_missing(target, spans[first], values.filter(pa.array(first)))
+
+
+def _take(column: pa.Array, rows: np.ndarray) -> pa.Array:
+    taken = column.take(pa.array(rows, pa.int64()))
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+
+
+def _ints(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return values.to_numpy().astype(np.int64) if len(values) else np.zeros(0, np.int64)
+
+
+def _flags(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False).astype(bool) if len(values) else np.zeros(0, bool)
