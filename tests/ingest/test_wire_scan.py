@@ -42,7 +42,11 @@ def _store_contents(paths, scan_min_bytes, monkeypatch):
     return store_contents(*paths)
 
 
-def test_scanner_and_library_give_identical_records_and_problems(monkeypatch, tmp_path):
+@pytest.mark.parametrize("group_bytes", [0, proto_reader.SCAN_GROUP_BYTES], ids=["one-by-one", "grouped"])
+def test_scanner_and_library_give_identical_records_and_problems(group_bytes, monkeypatch, tmp_path):
+    """With requests scanned one by one or several at once (SCAN_GROUP_BYTES): a group that
+    holds the corrupt request is read request by request, its problem in its place."""
+    monkeypatch.setattr(proto_reader, "SCAN_GROUP_BYTES", group_bytes)
     inputs = _protobuf_inputs()
     assert sum(kind == "traces" for _, _, kind in inputs) >= 10
     # a corrupt copy of a fixture stream: its problem must be reported the same way
@@ -53,17 +57,39 @@ def test_scanner_and_library_give_identical_records_and_problems(monkeypatch, tm
     flipped[len(data) // 2] ^= 0xFF
     (tmp_path / "flipped.pb").write_bytes(bytes(flipped))
     paths = [path for path, _, _ in inputs] + [tmp_path / "cut.pb", tmp_path / "flipped.pb"]
-    accepted = []
+    accepted, groups = [], []
     real_batch = proto_reader._scanned_batch
     monkeypatch.setattr(proto_reader, "_scanned_batch",
-                        lambda *a: accepted.append(real_batch(*a)) or accepted[-1])
+                        lambda data, prefix, *a: (accepted.append(real_batch(data, prefix, *a)),
+                                                  groups.append(isinstance(prefix, list)))[0] or accepted[-1])
     reference = _store_contents(paths, None, monkeypatch)
     assert not accepted  # the library path never called the scanner
     with_scanner = _store_contents(paths, 0, monkeypatch)
-    assert sum(batch is not None for batch in accepted) >= 20  # most messages went through the scanner
+    assert sum(batch is not None for batch in accepted) >= 10  # most messages went through the scanner
+    assert any(groups) == bool(group_bytes)
     assert with_scanner[2] == reference[2] > 100
     assert with_scanner[1] == reference[1] and any("cut.pb" in row[0] for row in reference[1])
     assert with_scanner[0] == reference[0]
+
+
+def test_a_group_with_a_corrupt_request_is_read_request_by_request(monkeypatch, tmp_path):
+    """Requests scanned together whose middle one is corrupt inside (its framing intact): the
+    group's scan fails, each request is read on its own, and the store equals the library's."""
+    stream = next(path for path, mode, kind in _protobuf_inputs() if mode == "proto-stream" and kind == "traces")
+    request = max(_messages(stream, "proto-stream"), key=len)
+    broken = request + b"\x0a\x03\xff\xff\xff"  # a second ResourceSpans of a bad tag: framed, corrupt
+    path = tmp_path / "group.pb"
+    path.write_bytes(b"".join(len(m).to_bytes(4, "big") + bytes(m) for m in (request, broken, request)))
+    grouped = []
+    real_batch = proto_reader._scanned_batch
+    monkeypatch.setattr(proto_reader, "_scanned_batch",
+                        lambda data, prefix, *a: grouped.append((isinstance(prefix, list), real_batch(data, prefix, *a)))
+                        or grouped[-1][1])
+    reference = _store_contents([path], None, monkeypatch)
+    with_scanner = _store_contents([path], 0, monkeypatch)
+    assert grouped[0][0] and grouped[0][1] is None  # the group, refused
+    assert [g for g, _ in grouped[1:]] == [False] * 3  # then each request
+    assert with_scanner == reference and reference[1]
 
 
 def _rows(data: bytes, use_scanner: bool) -> tuple[list, list] | None:

@@ -23,6 +23,9 @@ SCAN_MIN_BYTES: int | None = 4 << 20
 
 # The scanner runs a request ahead on a thread of its own (off: the bench's per-stage CPU split).
 SCAN_AHEAD = True
+# Consecutive requests of a stream up to this many bytes are scanned as one (their concatenation
+# is one request): the Python steps of a scan and of its batch are paid once a group.
+SCAN_GROUP_BYTES = 4 << 20
 
 
 def _scanner():
@@ -170,11 +173,7 @@ def _read_stream(src: SourceFile, kind: str, sink: RecordSink, pending) -> None:
         else:  # the scanner runs a request ahead on another thread (its kernels let go of the GIL)
             fallback_domain = sink.src.path.name
 
-            def scan(frame: tuple[int, int, bytes]):
-                offset, length, data = frame
-                return _scanned_batch(data, f"@{offset}", fallback_domain) if len(data) == length else _UNSCANNED
-
-            scanned = _ahead(frames, scan)
+            scanned = _ungrouped(_ahead(_groups(frames), lambda group: _scanned_group(group, fallback_domain)))
         try:
             for (offset, length, data), batch in scanned:
                 if len(data) < length:
@@ -210,6 +209,50 @@ def _frames(fh, offset: int) -> Iterator[tuple[int, int, bytes]]:
 
 _DONE = object()
 _UNSCANNED = object()  # a message not given to the scanner yet (None: the scanner left it to the library)
+_IN_GROUP = object()  # a message whose spans came in the batch of the group's first message
+
+
+def _groups(frames: Iterator[tuple[int, int, bytes]]) -> Iterator[list[tuple[int, int, bytes]]]:
+    """Consecutive complete frames of up to SCAN_GROUP_BYTES together (a cut one alone)."""
+    group: list[tuple[int, int, bytes]] = []
+    size = 0
+    for frame in frames:
+        whole = len(frame[2]) == frame[1]
+        if group and (not whole or size + frame[1] > SCAN_GROUP_BYTES):
+            yield group
+            group, size = [], 0
+        group.append(frame)
+        size += frame[1]
+        if not whole:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _scanned_group(group: list[tuple[int, int, bytes]], fallback_domain: str) -> list:
+    """The batch (or _UNSCANNED / None) of each frame of a group: one scan of them all when it
+    reads (the first frame gets the batch, the others _IN_GROUP), else one scan each."""
+    if len(group) > 1:
+        try:
+            requests = [(f"@{offset}", sum(1 for _ in wire_fields(data, 0, len(data)))) for offset, _, data in group]
+        except ValueError:  # a malformed request: each is read (and reported) on its own
+            requests = None
+        if requests is not None:
+            batch = _scanned_batch(b"".join(data for _, _, data in group), requests, fallback_domain)
+            if batch is not None:
+                return [batch] + [_IN_GROUP] * (len(group) - 1)
+    return [_scanned_batch(data, f"@{offset}", fallback_domain) if len(data) == length else _UNSCANNED
+            for offset, length, data in group]
+
+
+def _ungrouped(groups: Iterator) -> Iterator:
+    """(frame, its batch) of each frame of (group, batches) pairs; closing it closes `groups`."""
+    try:
+        for group, batches in groups:
+            yield from zip(group, batches)
+    finally:
+        groups.close()
 
 
 def _ahead(items: Iterator, work, depth: int = 4) -> Iterator:
@@ -260,7 +303,7 @@ def _pending(src: SourceFile, kind: str, sink: RecordSink):
     return Pending(sink)
 
 
-def _scanned_batch(data: bytes, pos_prefix: str, fallback_domain: str):
+def _scanned_batch(data: bytes, pos_prefix: str | list[tuple[str, int]], fallback_domain: str):
     """The SpanBatch of one request read by the compiled scanner, or None when the scanner
     leaves it to the protobuf library (corrupt or unusual encoding, a nested value it rejects)."""
     scanned = _scanner()
@@ -282,6 +325,8 @@ def _parse_message(
     `pending`, a traces request is read by the compiled scanner into a columnar batch (or comes
     as `batch`, scanned already), unless the scanner leaves the message to the protobuf library."""
     if pending is not None:
+        if batch is _IN_GROUP:
+            return
         if batch is _UNSCANNED:
             batch = _scanned_batch(data, pos_prefix, sink.src.path.name)
         if batch is not None:

@@ -38,10 +38,12 @@ _INT32_MAX = 0x7FFFFFFF
 _ID_NAMES = ("trace", "span", "parent_span")
 
 
-def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain: str) -> SpanBatch:
+def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str | list[tuple[str, int]],
+               fallback_domain: str) -> SpanBatch:
     """The spans of one scanned ExportTraceServiceRequest (`tables = wire_scan.scan(data)`) as
     a `SpanBatch` (the contract: span_batch.py), equal to what the library path gives
-    `emit_span`. Columns are built from the scanner's tables by compiled kernels (ids, strings,
+    `emit_span`. Requests of a stream scanned together (their concatenation is one request)
+    give `pos_prefix` as (position prefix, number of resources) of each, in order. Columns are built from the scanner's tables by compiled kernels (ids, strings,
     the JSON of attributes, events and links) and numpy; Python objects are made only per
     resource attribute and per double / array / kvlist / bytes value (their JSON text, by
     orjson). `resources` holds the distinct contexts of the resources that have spans, in wire
@@ -87,7 +89,7 @@ def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str, fallback_domain:
     scope_names = _texts_array(buf, ext, tables.scopes[:, ws.SC_NAME_A], tables.scopes[:, ws.SC_NAME_B], nullable=True)
     start, end = spans[:, ws.SP_START].view(np.int64), spans[:, ws.SP_END].view(np.int64)
     columns = [
-        _repeat(pos_prefix, count),
+        _repeat(pos_prefix, count) if isinstance(pos_prefix, str) else _positions(pos_prefix, res_of_span),
         *ids,
         _bad_ids(np.stack(bad, axis=1) if count else np.zeros((0, 3), np.bool_)),
         _texts_array(buf, ext, spans[:, ws.SP_NAME_A], spans[:, ws.SP_NAME_B]),
@@ -265,6 +267,13 @@ def _numbers(values: np.ndarray, valid: np.ndarray | None, arrow_type: pa.DataTy
     validity, nulls = _validity(valid, len(values))
     return pa.Array.from_buffers(arrow_type, len(values), [validity, pa.py_buffer(np.ascontiguousarray(values))],
                                  null_count=nulls)
+
+
+def _positions(requests: list[tuple[str, int]], res_of_span: np.ndarray) -> pa.Array:
+    """Each span's position prefix: that of the request its resource is in."""
+    ends = np.cumsum([resources for _, resources in requests])
+    request = np.searchsorted(ends, res_of_span, side="right")
+    return pa.array([prefix for prefix, _ in requests], pa.string()).take(pa.array(request))
 
 
 def _repeat(text: str, count: int) -> pa.Array:
