@@ -135,3 +135,23 @@ def test_details_events_are_read_without_the_reference_functions(fixture, by_ref
     for name in ("input_messages", "output_messages", "requested_tool_calls", "system_instructions", "text", "args",
                  "result", "error_type", "error_message"):
         assert columns[name].to_pylist() == [row[name] for row in expected] * 2, name
+
+
+def test_one_message_events_repeated_across_spans_are_read_once(monkeypatch):
+    """Strands' one-message-an-event form repeats the conversation so far on every model call:
+    an event already read in the batch is taken from the memo, with the same rows."""
+    from analyzer.ingest.normalize import genai_events
+
+    path = ROOT / "fixtures" / "conventions" / "strands-events.otlp.json"
+    with monkeypatch.context() as m:
+        batch, _ = reference_batch(path, m)
+    expected = reference_rows(path, monkeypatch)
+    events = [event for text in batch.spans.column("events_json").to_pylist() if text
+              for event in __import__("orjson").loads(text) if event["name"] in genai_events.MESSAGE_EVENTS]
+    read = []
+    real = genai_events._message
+    monkeypatch.setattr(genai_events, "_message", lambda *args: (read.append(1), real(*args))[1])
+    columns, _ = normalize_batch(batch)
+    assert 0 < len(read) < len(events) / 2
+    for name in ("input_messages", "output_messages", "text", "args", "result"):
+        assert columns[name].to_pylist() == [row[name] for row in expected], name

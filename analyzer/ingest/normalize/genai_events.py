@@ -65,13 +65,28 @@ def _message(role: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
     return canonical_messages(message) or []
 
 
-def read_events(events: list[tuple[str, Any, dict[str, Any]]]) -> dict[str, Any]:
+def read_events(events: list[tuple[str, Any, dict[str, Any]]], memo: dict | None = None) -> dict[str, Any]:
     """(inputs, outputs, system) of `(name, body, attributes)` events, in their order;
-    events of other names are ignored."""
+    events of other names are ignored. `memo`: the messages of one-message events read before
+    (a conversation's history is repeated as events on every later call), shared by the caller
+    across spans; the lists in it are never changed."""
     inputs: list[dict[str, Any]] = []
     outputs: list[dict[str, Any]] = []
     system: str | None = None
     for name, body, attrs in events:
+        if name in MESSAGE_EVENTS and memo is not None and body is None:
+            try:
+                key = (name, *attrs.items()) if attrs else (name,)
+                messages = memo.get(key)
+            except TypeError:  # a value that is a list or a map: read it each time
+                key = messages = None
+            if messages is None:
+                direction, role = MESSAGE_EVENTS[name]
+                messages = _message(role, _payload(None, attrs or {}))
+                if key is not None:
+                    memo[key] = messages
+            (inputs if MESSAGE_EVENTS[name][0] == "input" else outputs).extend(messages)
+            continue
         payload = _payload(body, attrs or {})
         if name in MESSAGE_EVENTS:
             direction, role = MESSAGE_EVENTS[name]
@@ -89,11 +104,11 @@ def read_events(events: list[tuple[str, Any, dict[str, Any]]]) -> dict[str, Any]
     return {"inputs": inputs, "outputs": outputs, "system": system}
 
 
-def call_fields(kind: str, events: list[tuple[str, Any, dict[str, Any]]]) -> dict[str, Any]:
+def call_fields(kind: str, events: list[tuple[str, Any, dict[str, Any]]], memo: dict | None = None) -> dict[str, Any]:
     """Columns the events give a record of `kind`: messages, text and requested calls for a
     model call; arguments and result for a tool call (the tool message is its input, the
     choice its output); the messages alone for anything else."""
-    read = read_events(events)
+    read = read_events(events, memo)
     inputs, outputs = read["inputs"], read["outputs"]
     if not inputs and not outputs and not read["system"]:
         return {}

@@ -160,9 +160,10 @@ def _reference(batch: SpanBatch, spans: np.ndarray, kind: np.ndarray, column: Ca
     texts = batch.spans.column("events_json").take(pa.array(spans)).to_pylist()
     fills: dict[str, dict[int, Any]] = {}
     targets = {"error_type": error_type, "error_message": error_message}
+    memo: dict = {}  # one-message events read before (genai_events.read_events)
     for span, text in zip(spans.tolist(), texts):
         events = orjson.loads(text)
-        for key, value in genai_event_fields(kind[span], events).items():
+        for key, value in genai_event_fields(kind[span], events, memo).items():
             if value is not None and column(key).idx[span] < 0:
                 fills.setdefault(key, {})[span] = value
         exception_type, exception_message = exception_fields(events)
