@@ -208,6 +208,22 @@ def genai_kernel():
     return genai_kernel
 
 
+def _decode_each(decoder: str, key: str, values: list[Any]) -> list[Any]:
+    """semconv's decoding of each value of attribute `key`, None where it gives an empty value;
+    a text seen before (a repeated prompt, system instructions) is decoded once."""
+    seen: dict[str, Any] = {}
+    out = []
+    for value in values:
+        decoded = seen.get(value, seen) if isinstance(value, str) else seen
+        if decoded is seen:
+            decoded = semconv._decode(decoder, value, {}, key)
+            decoded = None if _empty(decoded) else decoded
+            if isinstance(value, str):
+                seen[value] = decoded
+        out.append(decoded)
+    return out
+
+
 def _message_fields(values: list[Any]) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     """(JSON, system text, words, requested calls as JSON) of decoded message lists, as the
     row path writes them."""
@@ -233,14 +249,7 @@ def genai_message_texts(values: pa.Array, key: str) -> tuple[pa.Array, pa.Array,
             return tuple(out)
     else:
         out, rest = None, np.arange(count)
-    seen: dict[str, Any] = {}  # a text seen before (a repeated prompt) is decoded once
-    decoded = []
-    for value in values.take(pa.array(rest)).to_pylist():
-        found = seen.get(value, seen) if value is not None else None
-        if found is seen:
-            found = seen[value] = semconv._decode("genai_messages", value, {}, key)
-        decoded.append(None if _empty(found) else found)
-    fields = _message_fields(decoded)
+    fields = _message_fields(_decode_each("genai_messages", key, values.take(pa.array(rest)).to_pylist()))
     if out is None:
         return fields
     mask = np.zeros(count, bool)
@@ -300,18 +309,7 @@ class _Normalizer:
             return pc.if_else(blank, pa.scalar(None, pa.string()), values)
         if decoder == "int" and (vt == V_INT).all():
             return _take(self.int_col, rows)
-        seen: dict[str, Any] = {}  # a text seen before (system instructions repeat) is decoded once
-        out = []
-        for value in self.attrs.py_values(rows):
-            if isinstance(value, str) and value in seen:
-                out.append(seen[value])
-                continue
-            decoded = semconv._decode(decoder, value, {}, key)
-            decoded = None if _empty(decoded) else decoded
-            if isinstance(value, str):
-                seen[value] = decoded
-            out.append(decoded)
-        return out
+        return _decode_each(decoder, key, self.attrs.py_values(rows))
 
     def _python_rows(self, decoder: str, key: str, values: pa.Array, odd: pa.Array) -> pa.Array:
         """Replace the rows `odd` marks with semconv's decoding of them."""
@@ -375,15 +373,8 @@ class _Normalizer:
                                                fast.text.filter(keep), fast.calls.filter(keep)))
                     done[spans[at[has]]] = True
                 spans, rows = spans[~ok], rows[~ok]  # the rest: semconv's decoder
-            seen: dict[str, Any] = {}  # a text seen before (a repeated prompt) is decoded once
-            for span, value in zip(spans.tolist(), self.attrs.py_values(rows)):
-                if isinstance(value, str):
-                    decoded = seen.get(value, seen)
-                    if decoded is seen:
-                        decoded = seen[value] = semconv._decode(decoder, value, {}, key)
-                else:
-                    decoded = semconv._decode(decoder, value, {}, key)
-                if not _empty(decoded):
+            for span, decoded in zip(spans.tolist(), _decode_each(decoder, key, self.attrs.py_values(rows))):
+                if decoded is not None:
                     python[span] = decoded
                     done[span] = True
         if python:

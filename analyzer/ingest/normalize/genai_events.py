@@ -65,6 +65,24 @@ def _message(role: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
     return canonical_messages(message) or []
 
 
+def _remembered(name: str, role: str, body: Any, attrs: dict[str, Any], memo: dict | None) -> list[dict[str, Any]]:
+    """`_message` of a one-message event, from `memo` when an event of the same name and
+    attributes (and no body) was read before; attributes holding a list or a map are read each time."""
+    key = None
+    if memo is not None and body is None:
+        try:
+            key = (name, *attrs.items()) if attrs else (name,)
+            found = memo.get(key)
+        except TypeError:
+            key = found = None
+        if found is not None:
+            return found
+    messages = _message(role, _payload(body, attrs or {}))
+    if key is not None:
+        memo[key] = messages
+    return messages
+
+
 def read_events(events: list[tuple[str, Any, dict[str, Any]]], memo: dict | None = None) -> dict[str, Any]:
     """(inputs, outputs, system) of `(name, body, attributes)` events, in their order;
     events of other names are ignored. `memo`: the messages of one-message events read before
@@ -74,24 +92,12 @@ def read_events(events: list[tuple[str, Any, dict[str, Any]]], memo: dict | None
     outputs: list[dict[str, Any]] = []
     system: str | None = None
     for name, body, attrs in events:
-        if name in MESSAGE_EVENTS and memo is not None and body is None:
-            try:
-                key = (name, *attrs.items()) if attrs else (name,)
-                messages = memo.get(key)
-            except TypeError:  # a value that is a list or a map: read it each time
-                key = messages = None
-            if messages is None:
-                direction, role = MESSAGE_EVENTS[name]
-                messages = _message(role, _payload(None, attrs or {}))
-                if key is not None:
-                    memo[key] = messages
-            (inputs if MESSAGE_EVENTS[name][0] == "input" else outputs).extend(messages)
-            continue
-        payload = _payload(body, attrs or {})
         if name in MESSAGE_EVENTS:
             direction, role = MESSAGE_EVENTS[name]
-            (inputs if direction == "input" else outputs).extend(_message(role, payload))
-        elif name == DETAILS_EVENT:
+            (inputs if direction == "input" else outputs).extend(_remembered(name, role, body, attrs, memo))
+            continue
+        payload = _payload(body, attrs or {})
+        if name == DETAILS_EVENT:
             inputs.extend(lookup(payload, "llm_call.input_messages") or [])
             outputs.extend(lookup(payload, "llm_call.output_messages") or [])
             system = system or lookup(payload, "llm_call.system_instructions")

@@ -115,9 +115,10 @@ def _details(rows: np.ndarray, a_span: np.ndarray, a_class: np.ndarray, texts: p
     out_spans, (out_json, _, _, _) = decoded[_OUTPUT]
     later = np.zeros(n, bool)
     if len(out_spans):
-        left_out = pc.fill_null(pc.or_(*(pc.match_substring(out_json, role) for role in _ROLES_LEFT_OUT[:2])), False)
-        left_out = pc.or_(left_out, pc.fill_null(pc.match_substring(out_json, _ROLES_LEFT_OUT[2]), False))
-        later[out_spans[_flags(left_out)]] = True
+        left_out = np.zeros(len(out_spans), bool)
+        for role in _ROLES_LEFT_OUT:
+            left_out |= _flags(pc.match_substring(out_json, role))
+        later[out_spans[left_out]] = True
     keep = {cls: ~later[spans] for cls, (spans, _) in decoded.items()}
 
     def per_span(cls: int, field: int, join: Callable[[list[str]], str]) -> tuple[np.ndarray, pa.Array]:

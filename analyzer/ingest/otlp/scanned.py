@@ -43,8 +43,9 @@ def span_batch(data: bytes, tables: ws.Tables, pos_prefix: str | list[tuple[str,
     """The spans of one scanned ExportTraceServiceRequest (`tables = wire_scan.scan(data)`) as
     a `SpanBatch` (the contract: span_batch.py), equal to what the library path gives
     `emit_span`. Requests of a stream scanned together (their concatenation is one request)
-    give `pos_prefix` as (position prefix, number of resources) of each, in order. Columns are built from the scanner's tables by compiled kernels (ids, strings,
-    the JSON of attributes, events and links) and numpy; Python objects are made only per
+    give `pos_prefix` as (position prefix, number of resources) of each, in order. Columns are
+    built from the scanner's tables by compiled kernels (ids, strings, the JSON of attributes,
+    events and links) and numpy; Python objects are made only per
     resource attribute and per double / array / kvlist / bytes value (their JSON text, by
     orjson). `resources` holds the distinct contexts of the resources that have spans, in wire
     order. Raises DecodeError / UnicodeDecodeError when a nested array or kvlist value is one

@@ -115,21 +115,12 @@ def concat(batches: list[SpanBatch]) -> SpanBatch:
     """One batch of the spans of several, in order (attribute rows and resource indexes moved up)."""
     if len(batches) == 1:
         return batches[0]
-    import pyarrow.compute as pc
-
     spans, attrs, resources, events, event_attrs = [], [], [], [], []
     span_base = event_base = 0
     with_events = all(batch.events is not None for batch in batches)
     for batch in batches:
-        table = batch.spans
-        if resources:
-            table = table.set_column(table.schema.get_field_index("resource"), "resource",
-                                     pc.add(table.column("resource"), len(resources)).cast(pa.int32()))
-        spans.append(table)
-        rows = batch.attrs
-        if span_base:
-            rows = rows.set_column(0, "span", pc.add(rows.column("span"), span_base).cast(pa.int32()))
-        attrs.append(rows)
+        spans.append(_shifted(batch.spans, "resource", len(resources)))
+        attrs.append(_shifted(batch.attrs, "span", span_base))
         resources.extend(batch.resources)
         if with_events:
             events.append(_shifted(batch.events, "span", span_base))
@@ -143,7 +134,7 @@ def concat(batches: list[SpanBatch]) -> SpanBatch:
 
 
 def _shifted(table: pa.Table, column: str, base: int) -> pa.Table:
-    """`table` with `base` added to its row-number `column`."""
+    """`table` with `base` added to its row-number (int32) `column`."""
     if not base:
         return table
     import pyarrow.compute as pc
@@ -152,21 +143,13 @@ def _shifted(table: pa.Table, column: str, base: int) -> pa.Table:
     return table.set_column(at, column, pc.add(table.column(column), base).cast(pa.int32()))
 
 
+# Python type of a value in events_json -> its value type (bool before int: a bool is an int)
+_VTYPES = ((str, V_STRING), (bool, V_BOOL), (int, V_INT), (float, V_DOUBLE), (list, V_ARRAY), (dict, V_KVLIST))
+
+
 def _vtype(value: Any) -> int:
     """The value type of an attribute value as events_json holds it."""
-    if isinstance(value, str):
-        return V_STRING
-    if isinstance(value, bool):
-        return V_BOOL
-    if isinstance(value, int):
-        return V_INT
-    if isinstance(value, float):
-        return V_DOUBLE
-    if isinstance(value, list):
-        return V_ARRAY
-    if isinstance(value, dict):
-        return V_KVLIST
-    return V_NONE
+    return next((vtype for python_type, vtype in _VTYPES if isinstance(value, python_type)), V_NONE)
 
 
 def event_tables(events_json: pa.Array | pa.ChunkedArray) -> tuple[pa.Table, pa.Table]:
