@@ -4,7 +4,8 @@ floor measured in the same run on the same bytes (the protobuf library parsing t
 alone; DuckDB reading the JSON alone); and the fixed cost per file of many small canonical
 harness files (CPU time per file, beside the floor of reading and parsing their lines alone).
 Beside the synthetic spans, the conventions corpora: the spans that real frameworks' own
-instrumentation wrote (fixtures/conventions: pydantic-ai, Strands, OpenAI v2), replicated
+instrumentation wrote (fixtures/conventions: pydantic-ai, Strands, OpenAI v2, OpenInference's
+OpenAI instrumentation with its flattened llm.input_messages.<i>.message.* attributes), replicated
 conversation by conversation into a protobuf stream of about as many spans, each ingested beside
 its protobuf floor. Each measurement runs in its own process.
 
@@ -32,7 +33,7 @@ TARGETS = {"proto": 100_000, "json": 50_000}
 MEMORY_TARGET_MB = 2048
 SMALL_FILE_TARGET_MS = 1.0  # fixed CPU cost per small file
 CONVENTIONS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "conventions"
-CONVENTIONS = ("pydantic-ai", "strands-latest", "strands-events", "openai-v2.spans")  # <name>.otlp.json
+CONVENTIONS = ("pydantic-ai", "strands-latest", "strands-events", "openai-v2.spans", "openinference")  # <name>.otlp.json
 
 
 TEMPLATES = 24  # distinct requests cycled through: message texts repeat only every 24,000 spans
@@ -188,13 +189,27 @@ JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')  # in a JSON text read from its s
 IDENTIFIER_KEYS = {"type", "role", "name", "id", "finish_reason", "status", "toolUseId"}  # their values are not texts
 
 
+def _holds_json(literal: str) -> bool:
+    """Whether a JSON string literal's value is itself a JSON object or array (tool call arguments
+    inside OpenInference's output.value): a token at its end would break the inner JSON."""
+    value = json.loads(literal).strip()
+    if not value.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
 def token_place(text: str) -> tuple[str, str] | None:
     """Where a copy's token goes in a string value longer than 40 characters, as (before, after):
     after the first "the " (with a space after the token); else, in a JSON text, at the end of its
     longest string value that is words (has a space), or failing that of its longest that is no
-    identifier (type, role, name, id...); else at the end of the text's words (with a space
-    before the token). None for a short value, or JSON with nothing but identifiers (a schema). A
-    token is letters and digits, so inside a JSON string literal it keeps JSON valid; checked."""
+    identifier (type, role, name, id...), leaving out values that are JSON texts themselves; else
+    at the end of the text's words (with a space before the token). None for a short value, or
+    JSON with nothing but identifiers (a schema). A token is letters and digits, so inside a JSON
+    string literal it keeps JSON valid; checked."""
     if len(text) <= 40:
         return None
     try:
@@ -209,7 +224,7 @@ def token_place(text: str) -> tuple[str, str] | None:
         for literal in JSON_STRING.finditer(text):
             if text[literal.end():].lstrip().startswith(":"):
                 key = literal.group()[1:-1]
-            elif key not in IDENTIFIER_KEYS:
+            elif key not in IDENTIFIER_KEYS and not _holds_json(literal.group()):
                 values.append(literal)
         if not values:
             return None
@@ -470,7 +485,8 @@ def main() -> None:
     parser.add_argument("--small-files", type=int, default=3000, help="0 to leave the small-file figure out")
     parser.add_argument("--conventions", default=",".join(CONVENTIONS),
                         help="fixtures of real instrumentation to replicate and ingest, comma-separated "
-                             "(fixtures/conventions/<name>.otlp.json); '' to leave them out")
+                             "(fixtures/conventions/<name>.otlp.json; default: pydantic-ai, Strands both ways, "
+                             "OpenAI v2, OpenInference); '' to leave them out")
     parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
     args = parser.parse_args()
     folder_cm = tempfile.TemporaryDirectory() if args.keep is None else None

@@ -1,6 +1,7 @@
 """Fixtures written by the real frameworks (fixtures/generate_conventions.py): Strands with
 span events and with the latest GenAI attributes, the OTel OpenAI instrumentation's GenAI log
-events in a file of their own, pydantic-ai. One question, a tool that answers, one that raises."""
+events in a file of their own, pydantic-ai, OpenInference's flattened message attributes. One
+question, a tool that answers, one that raises."""
 
 from __future__ import annotations
 
@@ -78,6 +79,33 @@ def test_pydantic_ai_genai_attributes():
     first, second = _rows(store, "kind = 'llm_call'")
     assert json.loads(first["requested_tool_calls"])[0]["id"] == tool["tool_call_id"] == "pyd_call_1"
     assert second["text"] == ANSWER
+
+
+def test_openinference_flattened_message_attributes():
+    """OpenInference's OpenAI instrumentation: two LLM spans (llm.input_messages.<i>.message.*),
+    a TOOL and an AGENT span from its tracer decorators."""
+    path = CONVENTIONS / "openinference.otlp.json"
+    store, summary = ingest_paths(path)
+    assert not summary.errors
+    assert store.count("records") == len(_spans(path)) == 4
+    first, second = _rows(store, "kind = 'llm_call'")
+    assert first["system_instructions"] == "You answer with tools."
+    assert json.loads(first["input_messages"])[1] == {
+        "role": "user", "content": "What is the weather in Oslo, and the price of XYZ?"}
+    (request,) = json.loads(first["requested_tool_calls"])
+    assert request["id"] == "call_weather_1" and request["name"] == "get_weather"
+    assert json.loads(request["arguments"]) == {"city": "Oslo"}
+    assert first["text"] is None and second["text"] == ANSWER
+    history = json.loads(second["input_messages"])
+    assert [m["role"] for m in history] == ["system", "user", "assistant", "tool"]
+    assert history[2]["tool_calls"][0]["id"] == "call_weather_1"
+    assert history[3] == {"role": "tool", "content": "4 °C and rain in Oslo", "tool_call_id": "call_weather_1"}
+    (tool,) = _rows(store, "kind = 'tool_call'")
+    assert tool["tool_name"] == "get_weather" and json.loads(tool["args"]) == {"city": "Oslo"}
+    assert tool["result"] == "4 °C and rain in Oslo"
+    (agent,) = _rows(store, "kind = 'agent_run'")
+    assert agent["name"] == "weather_agent" and agent["text"] == ANSWER and agent["parent_span_id"] is None
+    assert {first["parent_span_id"], second["parent_span_id"], tool["parent_span_id"]} == {agent["span_id"]}
 
 
 def test_otel_sdk_span_dicts_read_like_the_otlp_export():
