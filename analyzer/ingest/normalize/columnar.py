@@ -64,10 +64,12 @@ class _Attrs:
         encoded = pc.dictionary_encode(table.column("key")).combine_chunks() if table.num_rows else None
         self.slots: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.flat_rows: dict[str, np.ndarray] = {}  # flat-message prefix -> attribute rows
+        self.names: list[str] = []  # the key dictionary, and each attribute row's code in it
+        self.codes = np.zeros(0, np.int64)
         if encoded is None or not len(encoded):
             return
-        names = encoded.dictionary.to_pylist()
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        names = self.names = encoded.dictionary.to_pylist()
+        codes = self.codes = encoded.indices.to_numpy(zero_copy_only=False)
         slot_of = {key: i for i, key in enumerate(KNOWN_KEYS)}
         code_slot = np.array([slot_of.get(name, -1) for name in names], dtype=np.int64)
         slot = code_slot[codes]
@@ -206,6 +208,15 @@ def genai_kernel():
     except ImportError:
         return None
     return genai_kernel
+
+
+def flat_kernel():
+    """The compiled kernel of flattened message lists (imports numba), or None without numba."""
+    try:
+        from analyzer.ingest.normalize import flat_kernel
+    except ImportError:
+        return None
+    return flat_kernel
 
 
 def _decode_each(decoder: str, key: str, values: list[Any]) -> list[Any]:
@@ -347,7 +358,13 @@ class _Normalizer:
         python: dict[int, Any] = {}
         for key, decoder, _ in ATTRIBUTE_KEYS[target]:
             if decoder in _FLAT:
-                for span, value in self._flat(key, decoder, np.flatnonzero(mask & ~done)).items():
+                candidates = np.flatnonzero(mask & ~done)
+                flats = self._flat_columns(key, decoder, candidates)
+                if flats is not None:
+                    parts.append(_Messages(flats.spans, flats.messages, flats.system, flats.text, flats.calls))
+                    done[flats.spans] = True
+                    candidates = flats.rest
+                for span, value in self._flat(key, decoder, candidates).items():
                     python[span] = value
                     done[span] = True
                 continue
@@ -391,6 +408,19 @@ class _Normalizer:
             at = np.flatnonzero(select & (which == i))
             if len(at):
                 yield chunk, at, rows[at] - bounds[i]
+
+    def _flat_columns(self, key: str, decoder: str, candidates: np.ndarray):
+        """The flattened message lists of `candidates` through the compiled kernel
+        (`flat_kernel.SpanFlats`, whose `rest` are for `_flat`), when there are enough spans
+        to be worth its loading; else None."""
+        rows = self.attrs.flat_rows.get(key + ".")
+        if rows is None:
+            return None
+        rows = rows[np.isin(self.attrs.spans[rows], candidates)]
+        if len(np.unique(self.attrs.spans[rows])) < KERNEL_MIN_ROWS or (kernel := flat_kernel()) is None:
+            return None
+        return kernel.flat_messages(self.attrs.names, self.attrs.codes, self.attrs.spans, self.attrs.vtype,
+                                    self.str_col, rows, key + ".", "oi" if decoder == "openinference_flat" else "genai")
 
     def _flat(self, key: str, decoder: str, candidates: np.ndarray) -> dict[int, Any]:
         """{span: messages} of a flattened message list (OpenInference, deprecated GenAI)."""

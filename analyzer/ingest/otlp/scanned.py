@@ -331,7 +331,8 @@ def warm() -> None:
 
 
 if __name__ == "__main__":  # the Makefile's compile step: this module's kernels and normalization's
-    from analyzer.ingest.normalize import genai_kernel
+    from analyzer.ingest.normalize import flat_kernel, genai_kernel
 
     warm()
     genai_kernel.warm()
+    flat_kernel.warm()
