@@ -373,6 +373,11 @@ def test_fuzzed_values_never_read_past_the_buffer():
         "ok = check(values)\n"
         "raw = pa.array(not_utf8, pa.binary())\n"
         "canonical_genai(pa.Array.from_buffers(pa.string(), len(raw), raw.buffers()))\n"
+        "import numpy as np\n"
+        "from tests.ingest.test_genai_kernel import completion_values\n"
+        "from analyzer.ingest.normalize.genai_kernel import completion_texts\n"
+        "completions = completion_values(300, seed=23)\n"
+        "completion_texts(pa.array(completions, pa.string()), np.arange(len(completions)))\n"
         "print(sum(ok), len(ok), len(values) - sum(common))\n"
     )
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
@@ -400,3 +405,59 @@ def test_rows_are_read_in_place_as_the_taken_values_would_be():
     assert got.ok.sum() > 100
     with pytest.raises(IndexError):
         canonical_genai(array, np.array([len(array)]))
+
+
+def completion_values(count: int, seed: int) -> list[str | None]:
+    """Values of a completion attribute (`output.value`, `gen_ai.completion`): JSON objects
+    with or without a top-level `text` / `content`, other JSON, prose, damaged JSON."""
+    rng = random.Random(seed)
+    out: list[str | None] = []
+    while len(out) < count:
+        roll = rng.random()
+        if roll < 0.5:
+            obj = {}
+            for key in rng.sample(["text", "content", "id", "choices", "te\u0078t", "finish_reason"], rng.randint(0, 4)):
+                obj[key] = _text(rng) if rng.random() < 0.6 else _json_value(rng)
+            if rng.random() < 0.2:
+                obj["choices"] = [{"message": {"role": "assistant", "content": _text(rng)}}]
+            text = _serialize(rng, obj)
+        elif roll < 0.6:
+            text = _serialize(rng, [_json_value(rng) for _ in range(rng.randint(0, 3))])
+        elif roll < 0.75:
+            text = rng.choice(["", " ", _text(rng), "{" + _text(rng), '{"text": "a", "text": "b"}',
+                               '{"content": "c", "text": 5}', '{"text": "\\u00e9\\n\\"q\\"\\ud83d\\ude00"}',
+                               ' {"text": "lead"}', '{"te\\u0078t": "escaped key"}', '{"text": ""}'])
+        else:
+            text = _serialize(rng, {"text": _text(rng)}) if rng.random() < 0.5 else None
+        if text and rng.random() < 0.15:
+            damaged = bytes(cut_or_flip(bytearray(text.encode()), rng, rng.randrange(2)))
+            try:
+                text = damaged.decode()
+            except UnicodeDecodeError:
+                continue
+        out.append(text)
+    return out
+
+
+def test_completion_texts_match_the_reference():
+    """`completion_texts` gives `semconv._completion_text` (empty as null) for every row it
+    answers, reads the rows in place, and leaves only refused JSON or repeated keys."""
+    import numpy as np
+
+    from analyzer.ingest.normalize.columnar import _decode_each
+    from analyzer.ingest.normalize.genai_kernel import completion_texts
+
+    values = completion_values(4000, seed=11)
+    array = pa.array(values, pa.string()).slice(3)
+    rows = np.random.default_rng(11).integers(0, len(array), 3000)
+    ok, texts = completion_texts(array, rows)
+    taken = [array[int(r)].as_py() for r in rows]
+    want = _decode_each("completion_text", "output.value", taken)
+    got = texts.to_pylist()
+    assert [g for g, o in zip(got, ok) if o] == [w for w, o in zip(want, ok) if o]
+    assert ok.sum() > 0.8 * len(rows)
+    refused = {v for v, o in zip(taken, ok) if not o}
+    assert refused and all(v.startswith("{") for v in refused)
+    assert {'{"text": "a", "text": "b"}'} <= refused
+    changed = sum(1 for g, v, o in zip(got, taken, ok) if o and g != v)
+    assert changed > 300  # a text or content was read out of many objects

@@ -320,6 +320,13 @@ class _Normalizer:
             return pc.if_else(blank, pa.scalar(None, pa.string()), values)
         if decoder == "int" and (vt == V_INT).all():
             return _take(self.int_col, rows)
+        if (decoder == "completion_text" and len(rows) >= KERNEL_MIN_ROWS and (vt == V_STRING).all()
+                and (kernel := genai_kernel()) is not None):
+            ok, texts = kernel.completion_texts(self.str_col, rows)
+            if not ok.all():
+                rest = _decode_each(decoder, key, self.attrs.py_values(rows[~ok]))
+                texts = pc.replace_with_mask(texts, pa.array(~ok), pa.array(rest, pa.string()))
+            return texts
         return _decode_each(decoder, key, self.attrs.py_values(rows))
 
     def _python_rows(self, decoder: str, key: str, values: pa.Array, odd: pa.Array) -> pa.Array:

@@ -30,7 +30,7 @@ from analyzer.ingest.otlp.json_render import _HIGHS, _copy, _escape_bits, _first
 from analyzer.ingest.otlp.json_render import put_escaped as _put_escaped
 from analyzer.ingest.otlp.wire_scan import load8, utf8_width
 
-__all__ = ["GenaiColumns", "canonical_genai", "warm"]
+__all__ = ["GenaiColumns", "canonical_genai", "completion_texts", "warm"]
 
 # the helpers allocate nothing: compiled without reference counting (numba's NRT increments
 # and decrements the count of each array argument on every call, which cost more than the
@@ -1363,6 +1363,101 @@ def canonical_genai(values: pa.Array, rows: np.ndarray | None = None) -> GenaiCo
                         calls=_string_array(off[3], out_c, valid[3]))
 
 
+_TEXT, _CONTENT = _lit("text"), _lit("content")
+
+
+@njit(cache=True, nogil=True)
+def _completion(data, starts, ends, nulls):
+    """`semconv._completion_text` of each value data[starts[i]:ends[i]] not null, empty
+    results null: (ok, offsets, valid, data). A value whose JSON this parser refuses, or whose
+    object repeats `text` or `content`, is not ok (orjson reads deeper values; the last of
+    repeated keys wins)."""
+    count = nulls.shape[0]
+    ok = np.zeros(count, np.bool_)
+    off = np.zeros(count + 1, np.int64)
+    valid = np.zeros(count, np.bool_)
+    size = np.int64(data.shape[0])
+    room = np.int64(16)
+    for row in range(count):
+        room += max(np.int64(0), min(np.int64(ends[row]), size) - np.int64(starts[row]))
+    out = np.empty(room, np.uint8)
+    pos = 0
+    tape = np.empty((1024, T_COLS), np.int64)
+    stack = np.zeros(_MAX_DEPTH, np.int64)
+    dec = np.empty(4096, np.uint8)
+    for row in range(count):
+        off[row] = pos
+        if nulls[row]:
+            ok[row] = True
+            continue
+        start = np.int64(starts[row])
+        end = np.int64(ends[row])
+        if start < 0 or end > size or start > end or end - start > _MAX_VALUE:
+            continue
+        a = start  # the text written: the value itself, or the object's text or content
+        b = end
+        src = data
+        if start < end and data[start] == 0x7B:  # `_loads` reads it: an object, or not JSON
+            dec = _grow(dec, 0, end - start)
+            n = _parse(data, start, end, tape, stack, dec)
+            while n == -2:
+                tape = _grow_tape(tape)
+                n = _parse(data, start, end, tape, stack, dec)
+            if n < 0:
+                continue
+            text = content = -1
+            twice = False
+            k = 1
+            while k < tape[0, T_NEXT]:
+                if _str_is(data, dec, tape, k, _TEXT):
+                    twice = twice or text >= 0
+                    text = k + 1
+                elif _str_is(data, dec, tape, k, _CONTENT):
+                    twice = twice or content >= 0
+                    content = k + 1
+                k = tape[k + 1, T_NEXT]
+            if twice:
+                continue
+            inner = text if text >= 0 else content
+            if inner >= 0 and tape[inner, T_KIND] == K_STR:
+                d = tape[inner, T_DEC]
+                if d < 0:
+                    a = tape[inner, T_A]
+                else:
+                    src = dec
+                    a = d
+                b = a + tape[inner, T_AUX]
+        ok[row] = True
+        if b > a:
+            _copy(out, np.int64(pos), src, np.int64(a), np.int64(b - a))
+            pos += b - a
+            valid[row] = True
+    off[count] = pos
+    return ok, off, valid, out[:pos]
+
+
+def completion_texts(values: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """(ok, text) of the string values at `rows` read as `semconv._completion_text` reads
+    them (null where that is empty); rows not ok are for the Python reference."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    count = len(values)
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    buffers = values.buffers()
+    rows = np.asarray(rows, np.int64)
+    if len(rows) and (rows.min() < 0 or rows.max() >= count):
+        raise IndexError("completion_texts: a row past the array")
+    if count == 0 or buffers[1] is None:
+        offsets = np.zeros(count + 1, np.int64)
+    else:
+        offsets = np.frombuffer(buffers[1], width)[values.offset:values.offset + count + 1].astype(np.int64)
+    data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.frombuffer(b"", np.uint8)
+    nulls = np.ascontiguousarray(values.is_null().to_numpy(zero_copy_only=False)[rows], dtype=np.bool_)
+    ok, off, valid, out = _completion(data, np.ascontiguousarray(offsets[:-1][rows]),
+                                      np.ascontiguousarray(offsets[1:][rows]), nulls)
+    return ok, _string_array(off, out, valid)
+
+
 def warm() -> None:
     """Compile the kernels (numba's on-disk cache keeps them for the next process)."""
     sample = [
@@ -1374,3 +1469,4 @@ def warm() -> None:
     ]
     canonical_genai(pa.array(sample, pa.string()))
     canonical_genai(pa.array(sample, pa.large_string()))
+    completion_texts(pa.array(sample + ['{"text": "t\\n"}'], pa.string()), np.arange(len(sample) + 1))
