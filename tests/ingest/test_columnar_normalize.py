@@ -111,11 +111,12 @@ def test_a_batch_gathered_from_several_requests_reads_its_messages_chunk_by_chun
         assert columns[name].to_pylist() == [row[name] for row in expected] * 2, name
 
 
-@pytest.mark.parametrize("fixture,by_reference", [("strands-latest", False), ("strands-events", True)])
-def test_details_events_are_read_without_the_reference_functions(fixture, by_reference, monkeypatch, messages_by):
+@pytest.mark.parametrize("fixture,by_reference", [("strands-latest", False), ("strands-events", False)])
+def test_genai_events_are_read_without_the_reference_functions(fixture, by_reference, monkeypatch, messages_by):
     """Strands' `gen_ai.client.inference.operation.details` events (messages as text, tool
-    calls among them) are read column by column; its earlier one-message-an-event form goes
-    span by span through the reference functions. Both give the reference rows (test_fixture)."""
+    calls among them) and its default one-message-an-event form are read column by column,
+    across batches, without the span-by-span reference functions; both give the reference
+    rows (test_fixture)."""
     from analyzer.ingest.normalize import span_events
     from analyzer.ingest.otlp.span_batch import concat, event_tables
 
@@ -155,3 +156,37 @@ def test_one_message_events_repeated_across_spans_are_read_once(monkeypatch):
     assert 0 < len(read) < len(events) / 2
     for name in ("input_messages", "output_messages", "text", "args", "result"):
         assert columns[name].to_pylist() == [row[name] for row in expected], name
+
+
+def test_one_message_events_of_other_value_types_go_to_the_reference(monkeypatch):
+    """A one-message event with an attribute that is not a string (here an int) sends its span
+    to the reference functions; the other spans are still read column by column."""
+    import orjson
+
+    from analyzer.ingest.normalize import span_events
+    from analyzer.ingest.otlp.records import genai_event_fields
+    from analyzer.ingest.otlp.span_batch import event_tables
+
+    path = ROOT / "fixtures" / "conventions" / "strands-events.otlp.json"
+    with monkeypatch.context() as m:
+        batch, _ = reference_batch(path, m)
+    texts = batch.spans.column("events_json").to_pylist()
+    odd = next(i for i, text in enumerate(texts) if text and '"gen_ai.user.message"' in text)
+    events = orjson.loads(texts[odd])
+    user = next(e for e in events if e["name"] == "gen_ai.user.message")
+    user["attrs"]["turn"] = 3
+    texts[odd] = orjson.dumps(events).decode()
+    import pyarrow as pa
+    spans = batch.spans.set_column(batch.spans.schema.get_field_index("events_json"), "events_json",
+                                   pa.array(texts, pa.string()))
+    batch.spans = spans
+    batch.events, batch.event_attrs = event_tables(spans.column("events_json"))
+    reference_spans = []
+    real = span_events._reference
+    monkeypatch.setattr(span_events, "_reference",
+                        lambda b, spans, *args: (reference_spans.extend(spans.tolist()), real(b, spans, *args)))
+    columns, _ = normalize_batch(batch)
+    assert reference_spans == [odd]
+    kinds = columns["kind"].to_pylist()
+    want = genai_event_fields(kinds[odd], events)
+    assert columns["input_messages"][odd].as_py() == want["input_messages"]

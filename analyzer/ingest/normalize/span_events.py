@@ -6,10 +6,13 @@ The shapes instrumentation writes today go through Arrow and the message kernel,
 Python object per model call: GenAI `gen_ai.client.inference.operation.details` events whose
 message lists and system instructions are text (Strands, OTel's GenAI utilities), and exception
 events whose type and message are text; a tool call's arguments and result from such events
-take one small Python step on the kernel's canonical messages. A span with anything else among
-the events read (the earlier one-message-an-event convention, an attribute the reference's
-lookups would read another way) goes through the reference functions themselves, span by span,
-so both paths share one definition of every convention."""
+take one small Python step on the kernel's canonical messages. One-message-an-event GenAI
+events (`gen_ai.user.message`, `gen_ai.choice`, ...: Strands' default) with string attributes
+are read once per distinct event by the reference's own `_message`, and each span's columns
+are joined from its events' parts. A span with anything else among the events read (content
+events, both conventions at once, an attribute the reference's lookups would read another way
+or of another type) goes through the reference functions themselves, span by span, so both
+paths share one definition of every convention."""
 
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ import pyarrow.compute as pc
 
 from analyzer.ingest.normalize import semconv
 from analyzer.ingest.normalize.conventions import ATTRIBUTE_KEYS
-from analyzer.ingest.normalize.genai_events import DETAILS_EVENT, EVENT_NAMES, tool_text
+from analyzer.ingest.normalize import genai_events, messages
+from analyzer.ingest.normalize.genai_events import CONTENT_EVENTS, DETAILS_EVENT, MESSAGE_EVENTS, tool_text
 from analyzer.ingest.otlp.records import exception_fields, genai_event_fields
 from analyzer.ingest.otlp.span_batch import V_BYTES, V_STRING, SpanBatch, event_tables
 
@@ -62,17 +66,23 @@ def fill(batch: SpanBatch, kind: np.ndarray, column: Callable[[str], Any], error
     names = events.column("name")
     is_details = _flags(pc.equal(names, DETAILS_EVENT))
     is_exception = _flags(pc.equal(names, "exception"))
+    is_message = _flags(pc.is_in(names, pa.array(sorted(MESSAGE_EVENTS))))
     reference = np.zeros(n, bool)  # spans whose events the reference functions read
-    reference[ev_span[_flags(pc.is_in(names, pa.array(sorted(EVENT_NAMES - {DETAILS_EVENT}))))]] = True
+    reference[ev_span[_flags(pc.is_in(names, pa.array(sorted(CONTENT_EVENTS))))]] = True
+    has_details = np.zeros(n, bool)
+    has_details[ev_span[is_details]] = True
+    reference[ev_span[is_message & has_details[ev_span]]] = True  # both conventions: read in event order
 
     a_event = _ints(attrs.column("event"))
     a_span = ev_span[a_event]
     a_class = _key_classes(attrs.column("key"))
-    a_text = np.isin(_ints(attrs.column("vtype")), (V_STRING, V_BYTES))
+    a_vtype = _ints(attrs.column("vtype"))
+    a_text = np.isin(a_vtype, (V_STRING, V_BYTES))
     details, exception = is_details[a_event], is_exception[a_event]
     messages = (a_class == _INPUT) | (a_class == _OUTPUT) | (a_class == _SYSTEM)
     odd = (details & ((messages & ~a_text) | (a_class == _OTHER) | (a_class == _UNREADABLE))) | (
-        exception & ((((a_class == _EXC_TYPE) | (a_class == _EXC_MESSAGE)) & ~a_text) | (a_class == _UNREADABLE)))
+        exception & ((((a_class == _EXC_TYPE) | (a_class == _EXC_MESSAGE)) & ~a_text) | (a_class == _UNREADABLE))) | (
+        is_message[a_event] & ((a_vtype != V_STRING) | (a_class == _UNREADABLE)))
     reference[a_span[odd]] = True
     is_tool = kind == "tool_call"
     filled = is_tool & ~column("args").missing() & ~column("result").missing()  # nothing left to give
@@ -81,6 +91,9 @@ def fill(batch: SpanBatch, kind: np.ndarray, column: Callable[[str], Any], error
     rows = np.flatnonzero(details & messages & ~reference[a_span] & ~filled[a_span])
     if len(rows):
         reference |= _details(rows, a_span, a_class, texts, is_tool, column, decode, n)
+    at = np.flatnonzero(is_message & ~reference[ev_span])
+    if len(at):
+        _message_events(at, ev_span, names, attrs, a_event, kind, column, len(events))
     rows = np.flatnonzero(exception & a_text & ~reference[a_span])
     if len(rows):
         for cls, target in ((_EXC_TYPE, error_type), (_EXC_MESSAGE, error_message)):
@@ -153,6 +166,75 @@ def _details(rows: np.ndarray, a_span: np.ndarray, a_class: np.ndarray, texts: p
     unstated = ~system[in_spans]
     _put_missing(target, in_spans[unstated], in_system.filter(pa.array(unstated)))
     return later
+
+
+# what one event's messages give a span, once per distinct event (genai_events.call_fields,
+# decomposed: each is the join over the span's events in order)
+_M_JSON, _M_SYSTEM, _M_WORDS, _M_CALLS, _M_TOOL_TEXT, _M_TOOL_ARGS = range(6)
+_OUTPUT_EVENTS = sorted(name for name, (direction, _) in MESSAGE_EVENTS.items() if direction == "output")
+
+
+def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray, attrs: pa.Table,
+                    a_event: np.ndarray, kind: np.ndarray, column: Callable[[str], Any], n_events: int) -> None:
+    """Fill the columns of spans from their one-message-an-event GenAI events `at` (event
+    rows, in order; string attributes only), as genai_events.call_fields does. A conversation
+    repeats its history as events on every later call: each distinct event (name and
+    attributes) is read once, by the reference's own `_message`, and a span's columns are
+    the joins of its events' parts."""
+    position = np.full(n_events, -1, np.int64)
+    position[at] = np.arange(len(at))
+    rows = np.flatnonzero(position[a_event] >= 0)
+    rows = rows[np.argsort(position[a_event[rows]], kind="stable")]
+    counts = np.bincount(position[a_event[rows]], minlength=len(at))
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    keys, texts = _take(attrs.column("key"), rows), _take(attrs.column("str"), rows)
+    pieces = pc.binary_join_element_wise(keys, texts, "\x1f")
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pieces), "\x1e")
+    event_names = _take(names, at)
+    encoded = pc.dictionary_encode(pc.binary_join_element_wise(event_names, joined, "\x1d"))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    _, first = np.unique(codes, return_index=True)  # a representative event of each distinct one
+    lengths = counts[first]
+    bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
+    rep = pa.array(np.repeat(offsets[first] - bounds[:-1], lengths) + np.arange(bounds[-1]))
+    key_list, text_list = keys.take(rep).to_pylist(), texts.take(rep).to_pylist()
+    parts: list[list[Any]] = [[] for _ in range(6)]
+    for name, a, b in zip(event_names.take(pa.array(first)).to_pylist(), bounds[:-1], bounds[1:]):
+        msgs = genai_events._message(MESSAGE_EVENTS[name][1],
+                                     genai_events._payload(None, dict(zip(key_list[a:b], text_list[a:b]))))
+        calls = messages.requested_calls(msgs)
+        texts_ = [m["content"] for m in msgs if m.get("content")]
+        args = [c.get("arguments") for m in msgs for c in m.get("tool_calls", []) if c.get("arguments")]
+        for slot, value in ((_M_JSON, semconv.json_text(msgs or None)), (_M_SYSTEM, messages.system_text(msgs)),
+                            (_M_WORDS, messages.messages_text(msgs)), (_M_CALLS, semconv.json_text(calls)),
+                            (_M_TOOL_TEXT, "\n".join(texts_) if texts_ else None),
+                            (_M_TOOL_ARGS, args[0] if args else None)):
+            parts[slot].append(value)
+    take = pa.array(codes)
+    per_event = [pa.array(values, pa.string()).take(take) for values in parts]
+    spans = ev_span[at]
+    output = _flags(pc.is_in(event_names, pa.array(_OUTPUT_EVENTS)))
+    tool = kind[spans] == "tool_call"
+    for direction, sel in (("input", ~output), ("output", output)):
+        for is_tool in (True, False):
+            which = sel & (tool == is_tool)
+            if not which.any():
+                continue
+            mask = pa.array(which)
+            span_of = spans[which]
+            part = [values.filter(mask) for values in per_event]
+            if is_tool:
+                target = column("args" if direction == "input" else "result")
+                _put_missing(target, *_joined(span_of, part[_M_TOOL_TEXT], "\n".join))
+                _put_missing(target, *_joined(span_of, part[_M_TOOL_ARGS], lambda values: values[0]))
+                continue
+            if direction == "input":
+                _put_missing(column("input_messages"), *_joined(span_of, part[_M_JSON], _json_lists))
+                _put_missing(column("system_instructions"), *_joined(span_of, part[_M_SYSTEM], "\n".join))
+            else:
+                _put_missing(column("output_messages"), *_joined(span_of, part[_M_JSON], _json_lists))
+                _put_missing(column("text"), *_joined(span_of, part[_M_WORDS], "\n".join))
+                _put_missing(column("requested_tool_calls"), *_joined(span_of, part[_M_CALLS], _json_lists))
 
 
 def _reference(batch: SpanBatch, spans: np.ndarray, kind: np.ndarray, column: Callable[[str], Any],
