@@ -159,8 +159,9 @@ def test_one_message_events_repeated_across_spans_are_read_once(monkeypatch):
 
 
 def test_one_message_events_of_other_value_types_go_to_the_reference(monkeypatch):
-    """A one-message event with an attribute that is not a string (here an int) sends its span
-    to the reference functions; the other spans are still read column by column."""
+    """A one-message event whose reading reads an attribute that is not a string (here an int
+    role) sends its span to the reference functions; an int attribute the reading ignores does
+    not, and both spans get the reference's columns."""
     import orjson
 
     from analyzer.ingest.normalize import span_events
@@ -171,11 +172,14 @@ def test_one_message_events_of_other_value_types_go_to_the_reference(monkeypatch
     with monkeypatch.context() as m:
         batch, _ = reference_batch(path, m)
     texts = batch.spans.column("events_json").to_pylist()
-    odd = next(i for i, text in enumerate(texts) if text and '"gen_ai.user.message"' in text)
-    events = orjson.loads(texts[odd])
-    user = next(e for e in events if e["name"] == "gen_ai.user.message")
-    user["attrs"]["turn"] = 3
-    texts[odd] = orjson.dumps(events).decode()
+    odd, plain = [i for i, text in enumerate(texts) if text and '"gen_ai.user.message"' in text][:2]
+    changed = {}
+    for span, key in ((odd, "role"), (plain, "gen_ai.message.index")):
+        events = orjson.loads(texts[span])
+        user = next(e for e in events if e["name"] == "gen_ai.user.message")
+        user["attrs"][key] = 3
+        texts[span] = orjson.dumps(events).decode()
+        changed[span] = events
     import pyarrow as pa
     spans = batch.spans.set_column(batch.spans.schema.get_field_index("events_json"), "events_json",
                                    pa.array(texts, pa.string()))
@@ -188,5 +192,7 @@ def test_one_message_events_of_other_value_types_go_to_the_reference(monkeypatch
     columns, _ = normalize_batch(batch)
     assert reference_spans == [odd]
     kinds = columns["kind"].to_pylist()
-    want = genai_event_fields(kinds[odd], events)
-    assert columns["input_messages"][odd].as_py() == want["input_messages"]
+    for span, events in changed.items():
+        want = genai_event_fields(kinds[span], events)
+        assert want["input_messages"]
+        assert columns["input_messages"][span].as_py() == want["input_messages"], span

@@ -77,12 +77,13 @@ def fill(batch: SpanBatch, kind: np.ndarray, column: Callable[[str], Any], error
     a_span = ev_span[a_event]
     a_class = _key_classes(attrs.column("key"))
     a_vtype = _ints(attrs.column("vtype"))
+    a_read = _flags(pc.is_in(attrs.column("key"), pa.array(_MESSAGE_KEYS)))  # what a message event's reading reads
     a_text = np.isin(a_vtype, (V_STRING, V_BYTES))
     details, exception = is_details[a_event], is_exception[a_event]
     messages = (a_class == _INPUT) | (a_class == _OUTPUT) | (a_class == _SYSTEM)
     odd = (details & ((messages & ~a_text) | (a_class == _OTHER) | (a_class == _UNREADABLE))) | (
         exception & ((((a_class == _EXC_TYPE) | (a_class == _EXC_MESSAGE)) & ~a_text) | (a_class == _UNREADABLE))) | (
-        is_message[a_event] & ((a_vtype != V_STRING) | (a_class == _UNREADABLE)))
+        is_message[a_event] & ((a_read & (a_vtype != V_STRING)) | (a_class == _UNREADABLE)))
     reference[a_span[odd]] = True
     is_tool = kind == "tool_call"
     filled = is_tool & ~column("args").missing() & ~column("result").missing()  # nothing left to give
@@ -93,7 +94,7 @@ def fill(batch: SpanBatch, kind: np.ndarray, column: Callable[[str], Any], error
         reference |= _details(rows, a_span, a_class, texts, is_tool, column, decode, n)
     at = np.flatnonzero(is_message & ~reference[ev_span])
     if len(at):
-        _message_events(at, ev_span, names, attrs, a_event, kind, column, len(events))
+        _message_events(at, ev_span, names, attrs, a_event, a_read, kind, column, len(events))
     rows = np.flatnonzero(exception & a_text & ~reference[a_span])
     if len(rows):
         for cls, target in ((_EXC_TYPE, error_type), (_EXC_MESSAGE, error_message)):
@@ -171,19 +172,22 @@ def _details(rows: np.ndarray, a_span: np.ndarray, a_class: np.ndarray, texts: p
 # what one event's messages give a span, once per distinct event (genai_events.call_fields,
 # decomposed: each is the join over the span's events in order)
 _M_JSON, _M_SYSTEM, _M_WORDS, _M_CALLS, _M_TOOL_TEXT, _M_TOOL_ARGS = range(6)
+# the payload keys genai_events._message reads: other attributes of a message event change nothing
+_MESSAGE_KEYS = sorted(("message", "content", "role", "tool_calls", "id"))
 _OUTPUT_EVENTS = sorted(name for name, (direction, _) in MESSAGE_EVENTS.items() if direction == "output")
 
 
 def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray, attrs: pa.Table,
-                    a_event: np.ndarray, kind: np.ndarray, column: Callable[[str], Any], n_events: int) -> None:
+                    a_event: np.ndarray, a_read: np.ndarray, kind: np.ndarray, column: Callable[[str], Any],
+                    n_events: int) -> None:
     """Fill the columns of spans from their one-message-an-event GenAI events `at` (event
-    rows, in order; string attributes only), as genai_events.call_fields does. A conversation
+    rows, in order; the attributes `a_read` marks are strings), as genai_events.call_fields does. A conversation
     repeats its history as events on every later call: each distinct event (name and
     attributes) is read once, by the reference's own `_message`, and a span's columns are
     the joins of its events' parts."""
     position = np.full(n_events, -1, np.int64)
     position[at] = np.arange(len(at))
-    rows = np.flatnonzero(position[a_event] >= 0)
+    rows = np.flatnonzero((position[a_event] >= 0) & a_read)
     rows = rows[np.argsort(position[a_event[rows]], kind="stable")]
     counts = np.bincount(position[a_event[rows]], minlength=len(at))
     offsets = np.concatenate(([0], np.cumsum(counts)))
