@@ -6,10 +6,7 @@ common shapes must be answered, and damaged values must never make it read past 
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 
 import orjson
 import pyarrow as pa
@@ -19,8 +16,8 @@ pytest.importorskip("numba")
 
 from analyzer.ingest.normalize import messages, semconv  # noqa: E402
 from analyzer.ingest.normalize.genai_kernel import _is_space, canonical_genai  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
 from tests.ingest.damage import cut_or_flip  # noqa: E402
+from tests.ingest.without_jit import run_without_jit  # noqa: E402
 
 
 def reference(value: str | None) -> tuple:
@@ -380,11 +377,7 @@ def test_fuzzed_values_never_read_past_the_buffer():
         "completion_texts(pa.array(completions, pa.string()), np.arange(len(completions)))\n"
         "print(sum(ok), len(ok), len(values) - sum(common))\n"
     )
-    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", script], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=900)
-    assert out.returncode == 0, out.stderr[-3000:]
-    answered, total, _ = map(int, out.stdout.split())
+    answered, total, _ = map(int, run_without_jit(script).split())
     assert 0 < answered < total
 
 

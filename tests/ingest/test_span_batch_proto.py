@@ -6,11 +6,8 @@ crashes on corrupt bytes."""
 from __future__ import annotations
 
 import math
-import os
 import random
 import struct
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +28,9 @@ from analyzer.ingest.otlp.span_batch import (  # noqa: E402
 from analyzer.ingest.sink import RecordSink  # noqa: E402
 from analyzer.ingest.source import SourceFile  # noqa: E402
 from tests.ingest.damage import cut_or_flip  # noqa: E402
+from tests.ingest.without_jit import run_without_jit  # noqa: E402
 from tests.ingest.protobuf_files import protobuf_inputs, requests  # noqa: E402
-from tests.conftest import FIXTURES, ROOT  # noqa: E402
+from tests.conftest import FIXTURES  # noqa: E402
 from tests.ingest.span_batch_ref import _Capture, deduped_attrs, reference_batch  # noqa: E402
 
 
@@ -352,8 +350,4 @@ def test_kernels_never_read_past_the_buffer():
         "from tests.ingest.test_span_batch_proto import batches_of, corrupt_cases\n"
         "print(sum(1 for _ in batches_of(corrupt_cases(300, seed=5))))\n"
     )
-    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", script], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert int(out.stdout) > 10
+    assert int(run_without_jit(script, timeout=600)) > 10
