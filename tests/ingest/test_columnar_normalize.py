@@ -196,3 +196,37 @@ def test_one_message_events_of_other_value_types_go_to_the_reference(monkeypatch
         want = genai_event_fields(kinds[span], events)
         assert want["input_messages"]
         assert columns["input_messages"][span].as_py() == want["input_messages"], span
+
+
+def test_one_message_events_are_told_apart_whatever_their_texts_hold(monkeypatch):
+    """Two events whose attributes would read the same if their texts were simply joined (a
+    text holding what separates attributes) are read as the different events they are."""
+    import orjson
+    import pyarrow as pa
+
+    from analyzer.ingest.normalize.columnar import normalize_batch as normalize
+    from analyzer.ingest.otlp.records import genai_event_fields
+    from analyzer.ingest.otlp.span_batch import event_tables
+
+    path = ROOT / "fixtures" / "conventions" / "strands-events.otlp.json"
+    with monkeypatch.context() as m:
+        batch, _ = reference_batch(path, m)
+    texts = batch.spans.column("events_json").to_pylist()
+    first, second = [i for i, text in enumerate(texts) if text and '"gen_ai.tool.message"' in text][:2]
+    tricky = {first: {"content": "a:role:tool", "id": "x"},
+              second: {"content": "a", "role": "tool", "id": "x"}}
+    events_of = {}
+    for span, attrs in tricky.items():
+        events = orjson.loads(texts[span])
+        next(e for e in events if e["name"] == "gen_ai.tool.message")["attrs"] = attrs
+        texts[span] = orjson.dumps(events).decode()
+        events_of[span] = events
+    batch.spans = batch.spans.set_column(batch.spans.schema.get_field_index("events_json"), "events_json",
+                                         pa.array(texts, pa.string()))
+    batch.events, batch.event_attrs = event_tables(batch.spans.column("events_json"))
+    columns, _ = normalize(batch)
+    kinds = columns["kind"].to_pylist()
+    for span, events in events_of.items():
+        want = genai_event_fields(kinds[span], events)
+        for name, value in want.items():
+            assert columns[name][span].as_py() == value, (span, name)

@@ -181,10 +181,10 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
                     a_event: np.ndarray, a_read: np.ndarray, kind: np.ndarray, column: Callable[[str], Any],
                     n_events: int) -> None:
     """Fill the columns of spans from their one-message-an-event GenAI events `at` (event
-    rows, in order; the attributes `a_read` marks are strings), as genai_events.call_fields does. A conversation
-    repeats its history as events on every later call: each distinct event (name and
-    attributes) is read once, by the reference's own `_message`, and a span's columns are
-    the joins of its events' parts."""
+    rows, in order; the attributes `a_read` marks are strings), as genai_events.call_fields
+    does. A conversation repeats its history as events on every later call: each distinct
+    event (name and the attributes its reading reads) is read once, by the reference's own
+    `_message`, and a span's columns are the joins of its events' parts."""
     position = np.full(n_events, -1, np.int64)
     position[at] = np.arange(len(at))
     rows = np.flatnonzero((position[a_event] >= 0) & a_read)
@@ -192,10 +192,13 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
     counts = np.bincount(position[a_event[rows]], minlength=len(at))
     offsets = np.concatenate(([0], np.cumsum(counts)))
     keys, texts = _take(attrs.column("key"), rows), _take(attrs.column("str"), rows)
-    pieces = pc.binary_join_element_wise(keys, texts, "\x1f")
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pieces), "\x1e")
-    event_names = _take(names, at)
-    encoded = pc.dictionary_encode(pc.binary_join_element_wise(event_names, joined, "\x1d"))
+    # each attribute as "len:key:len:text": the lengths make the signature of different
+    # attributes different, whatever characters their texts hold
+    pieces = pc.binary_join_element_wise(pc.cast(pc.binary_length(keys), pa.string()), keys,
+                                         pc.cast(pc.binary_length(texts), pa.string()), texts, ":")
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pieces), ":")
+    event_names = _take(names, at)  # (one of MESSAGE_EVENTS: no ":")
+    encoded = pc.dictionary_encode(pc.binary_join_element_wise(event_names, joined, ":"))
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     _, first = np.unique(codes, return_index=True)  # a representative event of each distinct one
     lengths = counts[first]
