@@ -14,9 +14,8 @@ import functools
 import json
 import re
 from importlib import resources
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-import jsonschema
 import orjson
 
 from analyzer.ingest.base import json_lines
@@ -26,6 +25,9 @@ from analyzer.ingest.sink import RecordSink
 from analyzer.ingest.source import SourceFile
 from analyzer.ingest.normalize.timestamps import to_ns
 from analyzer.store.schema import COLUMN_INDEX as I
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SOURCE_KIND = "harness"
 LAYER = "harness"
@@ -237,6 +239,8 @@ class LineValidator:
     one readable reason per failing field (field name, what was expected, what was found)."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
+        import jsonschema  # ~40 ms: loaded when a harness line is first checked, not at start-up
+
         jsonschema.Draft202012Validator.check_schema(schema)
         self.schema = schema
         self._validator = jsonschema.Draft202012Validator(schema)
