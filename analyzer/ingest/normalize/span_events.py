@@ -124,7 +124,8 @@ def _details(rows: np.ndarray, a_span: np.ndarray, a_class: np.ndarray, texts: p
         decoded[cls] = (spans, fields)
     for cls, name in ((_INPUT, "args"), (_OUTPUT, "result")):
         if cls in tool:
-            _put_missing(column(name), *_joined(*tool[cls], _json_lists, tool_text_of))
+            spans, joined = _grouped(*tool[cls], ",", lists=True)
+            _put_missing(column(name), spans, pa.array([tool_text_of(v) for v in joined.to_pylist()], pa.string()))
     rows = rows[~is_tool[a_span[rows]]]
     out_spans, (out_json, _, _, _) = decoded[_OUTPUT]
     later = np.zeros(n, bool)
@@ -135,16 +136,16 @@ def _details(rows: np.ndarray, a_span: np.ndarray, a_class: np.ndarray, texts: p
         later[out_spans[left_out]] = True
     keep = {cls: ~later[spans] for cls, (spans, _) in decoded.items()}
 
-    def per_span(cls: int, field: int, join: Callable[[list[str]], str]) -> tuple[np.ndarray, pa.Array]:
+    def per_span(cls: int, field: int, separator: str, lists: bool = False) -> tuple[np.ndarray, pa.Array]:
         spans, fields = decoded[cls]
-        return _joined(spans[keep[cls]], fields[field].filter(pa.array(keep[cls])), join)
+        return _grouped(spans[keep[cls]], fields[field].filter(pa.array(keep[cls])), separator, lists)
 
-    in_spans, in_json = per_span(_INPUT, 0, _json_lists)
+    in_spans, in_json = per_span(_INPUT, 0, ",", lists=True)
     _put_missing(column("input_messages"), in_spans, in_json)
-    out_spans, out_json = per_span(_OUTPUT, 0, _json_lists)
+    out_spans, out_json = per_span(_OUTPUT, 0, ",", lists=True)
     _put_missing(column("output_messages"), out_spans, out_json)
-    _put_missing(column("text"), *per_span(_OUTPUT, 2, "\n".join))
-    _put_missing(column("requested_tool_calls"), *per_span(_OUTPUT, 3, _json_lists))
+    _put_missing(column("text"), *per_span(_OUTPUT, 2, "\n"))
+    _put_missing(column("requested_tool_calls"), *per_span(_OUTPUT, 3, ",", lists=True))
     # system instructions: the first the events state, else the input messages' system text
     system = np.zeros(n, bool)
     stated: dict[int, str] = {}
@@ -232,16 +233,37 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
             part = [values.filter(mask) for values in per_event]
             if is_tool:
                 target = column("args" if direction == "input" else "result")
-                _put_missing(target, *_joined(span_of, part[_M_TOOL_TEXT], "\n".join))
-                _put_missing(target, *_joined(span_of, part[_M_TOOL_ARGS], lambda values: values[0]))
+                _put_missing(target, *_grouped(span_of, part[_M_TOOL_TEXT], "\n"))
+                _put_missing(target, *_grouped(span_of, part[_M_TOOL_ARGS], None))
                 continue
             if direction == "input":
-                _put_missing(column("input_messages"), *_joined(span_of, part[_M_JSON], _json_lists))
-                _put_missing(column("system_instructions"), *_joined(span_of, part[_M_SYSTEM], "\n".join))
+                _put_missing(column("input_messages"), *_grouped(span_of, part[_M_JSON], ",", lists=True))
+                _put_missing(column("system_instructions"), *_grouped(span_of, part[_M_SYSTEM], "\n"))
             else:
-                _put_missing(column("output_messages"), *_joined(span_of, part[_M_JSON], _json_lists))
-                _put_missing(column("text"), *_joined(span_of, part[_M_WORDS], "\n".join))
-                _put_missing(column("requested_tool_calls"), *_joined(span_of, part[_M_CALLS], _json_lists))
+                _put_missing(column("output_messages"), *_grouped(span_of, part[_M_JSON], ",", lists=True))
+                _put_missing(column("text"), *_grouped(span_of, part[_M_WORDS], "\n"))
+                _put_missing(column("requested_tool_calls"), *_grouped(span_of, part[_M_CALLS], ",", lists=True))
+
+
+def _grouped(spans: np.ndarray, values: pa.Array, separator: str | None,
+             lists: bool = False) -> tuple[np.ndarray, pa.Array]:
+    """(spans, one value a span) of values in span order: the non-null values of each span
+    joined with `separator` (None: the first one); when `lists`, compact JSON lists (orjson's
+    form: no spaces) concatenated into one."""
+    valid = _flags(values.is_valid())
+    spans, values = spans[valid], values.filter(pa.array(valid))
+    if not len(spans):
+        return spans, values
+    starts = np.flatnonzero(np.concatenate(([True], spans[1:] != spans[:-1])))
+    if separator is None:
+        return spans[starts], values.take(pa.array(starts))
+    if lists:
+        values = pc.utf8_slice_codeunits(values, 1, -1)  # "[a,b]" -> "a,b"
+    offsets = pa.array(np.append(starts, len(spans)), pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), separator)
+    if lists:
+        joined = pc.binary_join_element_wise("[", joined, "]", "")
+    return spans[starts], joined
 
 
 def _reference(batch: SpanBatch, spans: np.ndarray, kind: np.ndarray, column: Callable[[str], Any],
@@ -285,39 +307,9 @@ def _key_class(key: str) -> int:
     return _OTHER if key in _OTHER_KEYS or key.startswith(_OTHER_PREFIXES) else _HARMLESS
 
 
-def _joined(spans: np.ndarray, values: pa.Array, join: Callable[[list[str]], str],
-            then: Callable[[str], str | None] | None = None) -> tuple[np.ndarray, pa.Array]:
-    """(spans, one value a span) of values in span order: the non-null values of each span,
-    joined when it has several (and passed through `then`, when given)."""
-    valid = _flags(values.is_valid())
-    spans, values = spans[valid], values.filter(pa.array(valid))
-    if not len(spans):
-        return spans, values
-    starts = np.flatnonzero(np.concatenate(([True], spans[1:] != spans[:-1])))
-    counts = np.diff(np.append(starts, len(spans)))
-    if then is not None:
-        pieces = values.to_pylist()
-        out = [then(join(pieces[a:a + c]) if c > 1 else pieces[a]) for a, c in zip(starts.tolist(), counts.tolist())]
-        return spans[starts], pa.array(out, pa.string())
-    firsts = values.take(pa.array(starts))
-    several = np.flatnonzero(counts > 1)
-    if len(several):
-        pieces = values.to_pylist()
-        joined = [join(pieces[starts[g]:starts[g] + counts[g]]) for g in several.tolist()]
-        mask = np.zeros(len(starts), bool)
-        mask[several] = True
-        firsts = pc.replace_with_mask(firsts, pa.array(mask), pa.array(joined, pa.string()))
-    return spans[starts], firsts
-
-
 def tool_text_of(messages_json: str) -> str | None:
     """genai_events.tool_text of canonical messages given as their JSON."""
     return tool_text(orjson.loads(messages_json))
-
-
-def _json_lists(lists: list[str]) -> str:
-    """The JSON of the concatenation of compact JSON lists (orjson's form: no spaces)."""
-    return "[" + ",".join(text[1:-1] for text in lists) + "]"
 
 
 def _put_missing(target: Any, spans: np.ndarray, values: pa.Array) -> None:
