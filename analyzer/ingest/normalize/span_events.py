@@ -206,23 +206,36 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
     bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
     rep = pa.array(np.repeat(offsets[first] - bounds[:-1], lengths) + np.arange(bounds[-1]))
     key_list, text_list = keys.take(rep).to_pylist(), texts.take(rep).to_pylist()
+    spans = ev_span[at]
+    tool = kind[spans] == "tool_call"
+    for_tools = np.zeros(len(first), bool)  # which parts each distinct event is read for
+    for_tools[codes[tool]] = True
+    for_others = np.zeros(len(first), bool)
+    for_others[codes[~tool]] = True
     parts: list[list[Any]] = [[] for _ in range(6)]
-    for name, a, b in zip(event_names.take(pa.array(first)).to_pylist(), bounds[:-1], bounds[1:]):
+    for name, a, b, tools, others in zip(event_names.take(pa.array(first)).to_pylist(), bounds[:-1], bounds[1:],
+                                         for_tools.tolist(), for_others.tolist()):
         msgs = genai_events._message(MESSAGE_EVENTS[name][1],
                                      genai_events._payload(None, dict(zip(key_list[a:b], text_list[a:b]))))
-        calls = messages.requested_calls(msgs)
-        texts_ = [m["content"] for m in msgs if m.get("content")]
-        args = [c.get("arguments") for m in msgs for c in m.get("tool_calls", []) if c.get("arguments")]
-        for slot, value in ((_M_JSON, semconv.json_text(msgs or None)), (_M_SYSTEM, messages.system_text(msgs)),
-                            (_M_WORDS, messages.messages_text(msgs)), (_M_CALLS, semconv.json_text(calls)),
-                            (_M_TOOL_TEXT, "\n".join(texts_) if texts_ else None),
-                            (_M_TOOL_ARGS, args[0] if args else None)):
-            parts[slot].append(value)
+        if others:
+            parts[_M_JSON].append(semconv.json_text(msgs or None))
+            parts[_M_SYSTEM].append(messages.system_text(msgs))
+            parts[_M_WORDS].append(messages.messages_text(msgs))
+            parts[_M_CALLS].append(semconv.json_text(messages.requested_calls(msgs)))
+        else:
+            for slot in (_M_JSON, _M_SYSTEM, _M_WORDS, _M_CALLS):
+                parts[slot].append(None)
+        if tools:
+            texts_ = [m["content"] for m in msgs if m.get("content")]
+            args = [c.get("arguments") for m in msgs for c in m.get("tool_calls", []) if c.get("arguments")]
+            parts[_M_TOOL_TEXT].append("\n".join(texts_) if texts_ else None)
+            parts[_M_TOOL_ARGS].append(args[0] if args else None)
+        else:
+            parts[_M_TOOL_TEXT].append(None)
+            parts[_M_TOOL_ARGS].append(None)
     take = pa.array(codes)
     per_event = [pa.array(values, pa.string()).take(take) for values in parts]
-    spans = ev_span[at]
     output = _flags(pc.is_in(event_names, pa.array(_OUTPUT_EVENTS)))
-    tool = kind[spans] == "tool_call"
     for direction, sel in (("input", ~output), ("output", output)):
         for is_tool in (True, False):
             which = sel & (tool == is_tool)
