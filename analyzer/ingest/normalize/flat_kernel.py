@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from analyzer.ingest.normalize.genai_kernel import _string_array
+from analyzer.ingest.normalize.genai_kernel import _string_array, string_rows
 from analyzer.ingest.otlp.json_render import _copy
 from analyzer.ingest.otlp.json_render import put_escaped as _put_escaped
 from analyzer.ingest.otlp.wire_scan import V_STRING
@@ -128,29 +128,13 @@ def flat_messages(names: list[str], codes: np.ndarray, spans: np.ndarray, vtype:
         order = order[keep[order]]
     row, span = rows[order], span[order]
     out = np.unique(span)
-    offsets, data = _offsets(values)
+    data, starts, ends, _ = string_rows(values, row, "flat_messages")
     ok_m, off, valid, out_m, out_s, out_t, out_c = _write(
-        data, offsets[row], offsets[row + 1], span, index[order], call[order], field[order].astype(np.int8),
-        len(out))
+        data, starts, ends, span, index[order], call[order], field[order].astype(np.int8), len(out))
     if not ok_m:
         raise AssertionError("flat_kernel: an output bound was too small")
     return SpanFlats(out, _string_array(off[0], out_m, valid[0]), _string_array(off[1], out_s, valid[1]),
                      _string_array(off[2], out_t, valid[2]), _string_array(off[3], out_c, valid[3]), rest)
-
-
-def _offsets(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 offsets, data bytes) of a string array (nulls read as empty: the caller only
-    passes rows of string values)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    buffers = values.buffers()
-    count = len(values)
-    if count == 0 or buffers[1] is None:
-        return np.zeros(count + 1, np.int64), np.zeros(0, np.uint8)
-    offsets = np.frombuffer(buffers[1], width)[values.offset:values.offset + count + 1].astype(np.int64)
-    data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-    return offsets, data
 
 
 def _word(text: str) -> np.ndarray:

@@ -314,6 +314,18 @@ def _grow_tape(tape):
     return bigger
 
 
+@njit(cache=True, nogil=True)
+def _parse_grown(data, start, end, tape, stack, dec):
+    """`_parse` of data[start:end] with `dec` grown to room for the value and `tape` grown
+    until it fits: (entries, or -1 when invalid or too deep; the tape; dec)."""
+    dec = _grow(dec, 0, end - start)
+    n = _parse(data, start, end, tape, stack, dec)
+    while n == -2:
+        tape = _grow_tape(tape)
+        n = _parse(data, start, end, tape, stack, dec)
+    return n, tape, dec
+
+
 @_leaf
 def _parse_key(data, pos, end, tape, n, dec, dpos):
     """An object key at pos and its colon: (position of the value or -1, tape entries, dec
@@ -1177,11 +1189,7 @@ def _canonical(data, starts, ends, nulls):
         if data[start] == 0x7B:
             ok[row] = True  # an object (or not JSON at all): not a list, None
             continue
-        dec = _grow(dec, 0, end - start)
-        n = _parse(data, start, end, tape, stack, dec)
-        while n == -2:
-            tape = _grow_tape(tape)
-            n = _parse(data, start, end, tape, stack, dec)
+        n, tape, dec = _parse_grown(data, start, end, tape, stack, dec)
         if n < 0:
             continue
         if n + 1 > cap:
@@ -1330,14 +1338,15 @@ def _string_array(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray) -> p
                                                pa.py_buffer(data)], null_count=nulls)
 
 
-def canonical_genai(values: pa.Array, rows: np.ndarray | None = None) -> GenaiColumns:
-    """The canonical form of each GenAI messages string of `values` (pa.string() or
-    pa.large_string()), or of its `rows` only (read in place: no copy of the strings); rows
-    not `ok` are for the Python reference."""
+def string_rows(values: pa.Array, rows: np.ndarray | None,
+                who: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(data bytes, start and end of each value, whether each is null) of a pa.string() or
+    pa.large_string() array, or of its `rows` only: the strings are read in place, not copied.
+    `who` names the caller in the errors."""
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        raise TypeError(f"canonical_genai takes a string array, not {values.type}")
+        raise TypeError(f"{who} takes a string array, not {values.type}")
     count = len(values)
     width = np.int64 if pa.types.is_large_string(values.type) else np.int32
     buffers = values.buffers()
@@ -1354,10 +1363,16 @@ def canonical_genai(values: pa.Array, rows: np.ndarray | None = None) -> GenaiCo
     if rows is not None:
         rows = np.asarray(rows, np.int64)
         if len(rows) and (rows.min() < 0 or rows.max() >= count):
-            raise IndexError("canonical_genai: a row past the array")
+            raise IndexError(f"{who}: a row past the array")
         starts, ends, nulls = starts[rows], ends[rows], nulls[rows]
-    ok, off, valid, out_m, out_s, out_t, out_c = _canonical(data, np.ascontiguousarray(starts),
-                                                            np.ascontiguousarray(ends), nulls)
+    return data, np.ascontiguousarray(starts), np.ascontiguousarray(ends), nulls
+
+
+def canonical_genai(values: pa.Array, rows: np.ndarray | None = None) -> GenaiColumns:
+    """The canonical form of each GenAI messages string of `values` (pa.string() or
+    pa.large_string()), or of its `rows` only (read in place: no copy of the strings); rows
+    not `ok` are for the Python reference."""
+    ok, off, valid, out_m, out_s, out_t, out_c = _canonical(*string_rows(values, rows, "canonical_genai"))
     return GenaiColumns(ok=ok, messages=_string_array(off[0], out_m, valid[0]),
                         system=_string_array(off[1], out_s, valid[1]), text=_string_array(off[2], out_t, valid[2]),
                         calls=_string_array(off[3], out_c, valid[3]))
@@ -1398,11 +1413,7 @@ def _completion(data, starts, ends, nulls):
         b = end
         src = data
         if start < end and data[start] == 0x7B:  # `_loads` reads it: an object, or not JSON
-            dec = _grow(dec, 0, end - start)
-            n = _parse(data, start, end, tape, stack, dec)
-            while n == -2:
-                tape = _grow_tape(tape)
-                n = _parse(data, start, end, tape, stack, dec)
+            n, tape, dec = _parse_grown(data, start, end, tape, stack, dec)
             if n < 0:
                 continue
             text = content = -1
@@ -1439,22 +1450,7 @@ def _completion(data, starts, ends, nulls):
 def completion_texts(values: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, pa.Array]:
     """(ok, text) of the string values at `rows` read as `semconv._completion_text` reads
     them (null where that is empty); rows not ok are for the Python reference."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-    count = len(values)
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    buffers = values.buffers()
-    rows = np.asarray(rows, np.int64)
-    if len(rows) and (rows.min() < 0 or rows.max() >= count):
-        raise IndexError("completion_texts: a row past the array")
-    if count == 0 or buffers[1] is None:
-        offsets = np.zeros(count + 1, np.int64)
-    else:
-        offsets = np.frombuffer(buffers[1], width)[values.offset:values.offset + count + 1].astype(np.int64)
-    data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.frombuffer(b"", np.uint8)
-    nulls = np.ascontiguousarray(values.is_null().to_numpy(zero_copy_only=False)[rows], dtype=np.bool_)
-    ok, off, valid, out = _completion(data, np.ascontiguousarray(offsets[:-1][rows]),
-                                      np.ascontiguousarray(offsets[1:][rows]), nulls)
+    ok, off, valid, out = _completion(*string_rows(values, rows, "completion_texts"))
     return ok, _string_array(off, out, valid)
 
 
