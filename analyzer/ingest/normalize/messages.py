@@ -342,7 +342,7 @@ def block_list(value: Any) -> list[dict[str, Any]] | None:
         value = maybe_json(value)
     if not isinstance(value, list) or not value:
         return None
-    if all(isinstance(block, dict) and block and any(k in _BLOCK_KEYS for k in block) for block in value):
+    if all(isinstance(block, dict) and not _BLOCK_KEYS.isdisjoint(block) for block in value):
         return value
     return None
 
