@@ -230,3 +230,43 @@ def test_one_message_events_are_told_apart_whatever_their_texts_hold(monkeypatch
         want = genai_event_fields(kinds[span], events)
         for name, value in want.items():
             assert columns[name][span].as_py() == value, (span, name)
+
+
+def test_details_events_give_the_system_text_of_their_input_messages(monkeypatch):
+    """Details events that state no system instructions give the system messages' text among
+    their input messages, as the reference does."""
+    import orjson
+    import pyarrow as pa
+
+    from analyzer.ingest.otlp.records import genai_event_fields
+    from analyzer.ingest.otlp.span_batch import event_tables
+
+    path = ROOT / "fixtures" / "conventions" / "strands-latest.otlp.json"
+    with monkeypatch.context() as m:
+        batch, _ = reference_batch(path, m)
+    texts = batch.spans.column("events_json").to_pylist()
+    changed = {}
+    for span, text in enumerate(texts):
+        if not text or "gen_ai.input.messages" not in text:
+            continue
+        events = [e for e in orjson.loads(text) if "gen_ai.system_instructions" not in (e.get("attrs") or {})]
+        for event in events:
+            inputs = (event.get("attrs") or {}).get("gen_ai.input.messages")
+            if inputs:
+                system = {"role": "system", "parts": [{"type": "text", "content": f"Be brief, span {span}."}]}
+                event["attrs"]["gen_ai.input.messages"] = orjson.dumps([system, *orjson.loads(inputs)]).decode()
+        texts[span] = orjson.dumps(events).decode()
+        changed[span] = events
+    assert changed
+    batch.spans = batch.spans.set_column(batch.spans.schema.get_field_index("events_json"), "events_json",
+                                         pa.array(texts, pa.string()))
+    batch.events, batch.event_attrs = event_tables(batch.spans.column("events_json"))
+    columns, _ = normalize_batch(batch)
+    kinds = columns["kind"].to_pylist()
+    checked = 0
+    for span, events in changed.items():
+        want = genai_event_fields(kinds[span], events)
+        if "system_instructions" in want:
+            assert columns["system_instructions"][span].as_py() == want["system_instructions"], span
+            checked += 1
+    assert checked

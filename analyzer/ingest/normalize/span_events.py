@@ -164,7 +164,7 @@ def _details(rows: np.ndarray, a_span: np.ndarray, a_class: np.ndarray, texts: p
         spans = np.fromiter(stated, np.int64, len(stated))
         _put_missing(target, spans, pa.array(list(stated.values()), pa.string()))
         system[spans] = True
-    in_spans, in_system = per_span(_INPUT, 1, "\n".join)
+    in_spans, in_system = per_span(_INPUT, 1, "\n")
     unstated = ~system[in_spans]
     _put_missing(target, in_spans[unstated], in_system.filter(pa.array(unstated)))
     return later
