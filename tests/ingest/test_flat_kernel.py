@@ -37,19 +37,12 @@ def _span_attrs(rng: random.Random, style: str, odd: bool) -> list[tuple[str, ob
     mp = "message." if style == "oi" else ""
     out: list[tuple[str, object, int]] = []
     for index in rng.sample(range(12), rng.randrange(1, 6)):
-        fields = []
-        if rng.random() < 0.9:
-            fields.append(f"{mp}role")
+        fields = [mp + field for field, chance in (("role", 0.9), ("contents.0.message_content.type", 0.5),
+                                                    ("tool_call_id", 0.3), ("name", 0.2)) if rng.random() < chance]
         if rng.random() < 0.6:
             fields.append(f"{mp}content")
         elif rng.random() < 0.5:
             fields.append(f"{mp}contents.0.message_content.text")
-        if rng.random() < 0.5:
-            fields.append(f"{mp}contents.0.message_content.type")
-        if rng.random() < 0.3:
-            fields.append(f"{mp}tool_call_id")
-        if rng.random() < 0.2:
-            fields.append(f"{mp}name")
         rng.shuffle(fields)
         for call in rng.sample(range(4), rng.randrange(0, 3)):
             call_fields = [f for f in ("id", "function.name", "function.arguments") if rng.random() < 0.8]
@@ -63,7 +56,8 @@ def _span_attrs(rng: random.Random, style: str, odd: bool) -> list[tuple[str, ob
         twists = [
             lambda: out.append((f"0{rng.randrange(1, 9)}.{mp}role", "user", V_STRING)),  # leading zero
             lambda: out.append((f"1.{mp}tool_calls.0{rng.randrange(1, 9)}.tool_call.id", "c", V_STRING)),
-            lambda: out.append(out[rng.randrange(len(out))][:1] + ("again", V_STRING)),  # a repeated key
+            lambda: out.extend([(out[rng.randrange(len(out))][0] if out else f"1.{mp}role", "again", V_STRING)]
+                               * (1 if out else 2)),  # a repeated key
             lambda: out.append((f"3.{mp}contents.1.message_content.text", "second part", V_STRING)),
             lambda: out.append((f"3.{mp}contents.0.message_content.text", "first part", V_STRING)),
             lambda: out.extend([(f"5.{mp}tool_calls.0.tool_call.function.name", "f", V_STRING),

@@ -23,9 +23,8 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from analyzer.ingest.normalize.genai_kernel import _string_array, string_rows
-from analyzer.ingest.otlp.json_render import _copy
-from analyzer.ingest.otlp.json_render import put_escaped as _put_escaped
+from analyzer.ingest.normalize.genai_kernel import _eq_bytes, _lit, _put_literal, _string_array, string_rows
+from analyzer.ingest.otlp.json_render import _copy, _put_string
 from analyzer.ingest.otlp.wire_scan import V_STRING
 
 __all__ = ["SpanFlats", "flat_messages", "warm"]
@@ -132,45 +131,22 @@ def flat_messages(names: list[str], codes: np.ndarray, spans: np.ndarray, vtype:
     ok_m, off, valid, out_m, out_s, out_t, out_c = _write(
         data, starts, ends, span, index[order], call[order], field[order].astype(np.int8), len(out))
     if not ok_m:
-        raise AssertionError("flat_kernel: an output bound was too small")
+        raise AssertionError("flat_kernel: a value outside its buffer, or a span left unwritten")
     return SpanFlats(out, _string_array(off[0], out_m, valid[0]), _string_array(off[1], out_s, valid[1]),
                      _string_array(off[2], out_t, valid[2]), _string_array(off[3], out_c, valid[3]), rest)
 
 
-def _word(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode(), np.uint8).copy()
-
-
-_W_ROLE, _W_NULL_ROLE = _word('{"role":'), _word('{"role":null')
-_W_CONTENT, _W_CALL_ID = _word(',"content":'), _word(',"tool_call_id":')
-_W_CALLS = _word(',"tool_calls":[')
-_W_ID, _W_NAME, _W_ARGS = _word('"id":'), _word('"name":'), _word('"arguments":')
-_SYSTEM, _TOOL = _word("system"), _word("tool")
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _lit(word, out, pos):
-    for j in range(word.shape[0]):
-        out[pos + j] = word[j]
-    return pos + word.shape[0]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _quoted(data, a, b, out, pos):
-    out[pos] = 0x22
-    pos = _put_escaped(data, a, b, out, pos + 1)
-    out[pos] = 0x22
-    return pos + 1
+_W_ROLE, _W_NULL_ROLE = _lit('{"role":'), _lit('{"role":null')
+_W_CONTENT, _W_CALL_ID = _lit(',"content":'), _lit(',"tool_call_id":')
+_W_CALLS = _lit(',"tool_calls":[')
+_W_ID, _W_NAME, _W_ARGS = _lit('"id":'), _lit('"name":'), _lit('"arguments":')
+_SYSTEM, _TOOL = _lit("system"), _lit("tool")
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _is(data, a, b, word):
-    if b - a != word.shape[0]:
-        return False
-    for j in range(word.shape[0]):
-        if data[a + j] != word[j]:
-            return False
-    return True
+    """data[a:b] is `word`."""
+    return b - a == word.shape[0] and _eq_bytes(data, a, word, 0, word.shape[0])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -186,7 +162,8 @@ def _line(data, a, b, out, pos, first):
 @njit(cache=True, nogil=True)
 def _write(data, starts, ends, span, index, call, field, count):
     """The four columns of the sorted rows (span, message index, call index, field), one
-    entry a span. Returns ok (the bounds held), offsets, validity and the four buffers."""
+    entry a span. Returns ok (every value inside `data`, every span written), offsets,
+    validity and the four buffers."""
     n = span.shape[0]
     text_bytes = 0
     for r in range(n):
@@ -216,13 +193,13 @@ def _write(data, starts, ends, span, index, call, field, count):
             role = content = part = call_id = -1
             while r < n and span[r] == s and index[r] == m and call[r] < 0:
                 f = field[r]
-                if f == 0:
+                if f == ROLE:
                     role = r
-                elif f == 1:
+                elif f == CONTENT:
                     content = r
-                elif f == 2:
+                elif f == PART:
                     part = r
-                elif f == 3:
+                elif f == TOOL_CALL_ID:
                     call_id = r
                 r += 1
             if content < 0:
@@ -232,18 +209,18 @@ def _write(data, starts, ends, span, index, call, field, count):
                 pm += 1
             first_message = False
             if role >= 0:
-                pm = _lit(_W_ROLE, out_m, pm)
-                pm = _quoted(data, starts[role], ends[role], out_m, pm)
+                pm = _put_literal(_W_ROLE, out_m, pm)
+                pm = _put_string(data, starts[role], ends[role], out_m, pm)
             else:
-                pm = _lit(_W_NULL_ROLE, out_m, pm)
+                pm = _put_literal(_W_NULL_ROLE, out_m, pm)
             if content >= 0:
-                pm = _lit(_W_CONTENT, out_m, pm)
-                pm = _quoted(data, starts[content], ends[content], out_m, pm)
+                pm = _put_literal(_W_CONTENT, out_m, pm)
+                pm = _put_string(data, starts[content], ends[content], out_m, pm)
             if call_id >= 0:
-                pm = _lit(_W_CALL_ID, out_m, pm)
-                pm = _quoted(data, starts[call_id], ends[call_id], out_m, pm)
+                pm = _put_literal(_W_CALL_ID, out_m, pm)
+                pm = _put_string(data, starts[call_id], ends[call_id], out_m, pm)
             if r < n and span[r] == s and index[r] == m:  # its calls (rows with a call index)
-                pm = _lit(_W_CALLS, out_m, pm)
+                pm = _put_literal(_W_CALLS, out_m, pm)
                 first_call = True
                 while r < n and span[r] == s and index[r] == m:
                     k = call[r]
@@ -257,18 +234,18 @@ def _write(data, starts, ends, span, index, call, field, count):
                     first_field = True
                     while r < n and span[r] == s and index[r] == m and call[r] == k:
                         f = field[r]
-                        if f >= 6:
+                        if f >= CALL_ID:
                             if not first_field:
                                 out_m[pm] = 0x2C
                                 pm += 1
                             first_field = False
-                            if f == 6:
-                                pm = _lit(_W_ID, out_m, pm)
-                            elif f == 7:
-                                pm = _lit(_W_NAME, out_m, pm)
+                            if f == CALL_ID:
+                                pm = _put_literal(_W_ID, out_m, pm)
+                            elif f == CALL_NAME:
+                                pm = _put_literal(_W_NAME, out_m, pm)
                             else:
-                                pm = _lit(_W_ARGS, out_m, pm)
-                            pm = _quoted(data, starts[r], ends[r], out_m, pm)
+                                pm = _put_literal(_W_ARGS, out_m, pm)
+                            pm = _put_string(data, starts[r], ends[r], out_m, pm)
                         r += 1
                     out_m[pm] = 0x7D
                     pm += 1

@@ -65,39 +65,18 @@ def _message(role: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
     return canonical_messages(message) or []
 
 
-def _remembered(name: str, role: str, body: Any, attrs: dict[str, Any], memo: dict | None) -> list[dict[str, Any]]:
-    """`_message` of a one-message event, from `memo` when an event of the same name and
-    attributes (and no body) was read before; attributes holding a list or a map are read each time."""
-    key = None
-    if memo is not None and body is None:
-        try:
-            key = (name, *attrs.items()) if attrs else (name,)
-            found = memo.get(key)
-        except TypeError:
-            key = found = None
-        if found is not None:
-            return found
-    messages = _message(role, _payload(body, attrs or {}))
-    if key is not None:
-        memo[key] = messages
-    return messages
-
-
-def read_events(events: list[tuple[str, Any, dict[str, Any]]], memo: dict | None = None) -> dict[str, Any]:
+def read_events(events: list[tuple[str, Any, dict[str, Any]]]) -> dict[str, Any]:
     """(inputs, outputs, system) of `(name, body, attributes)` events, in their order;
-    events of other names are ignored. `memo`: the messages of one-message events read before
-    (a conversation's history is repeated as events on every later call), shared by the caller
-    across spans; the lists in it are never changed."""
+    events of other names are ignored."""
     inputs: list[dict[str, Any]] = []
     outputs: list[dict[str, Any]] = []
     system: str | None = None
     for name, body, attrs in events:
+        payload = _payload(body, attrs or {})
         if name in MESSAGE_EVENTS:
             direction, role = MESSAGE_EVENTS[name]
-            (inputs if direction == "input" else outputs).extend(_remembered(name, role, body, attrs, memo))
-            continue
-        payload = _payload(body, attrs or {})
-        if name == DETAILS_EVENT:
+            (inputs if direction == "input" else outputs).extend(_message(role, payload))
+        elif name == DETAILS_EVENT:
             inputs.extend(lookup(payload, "llm_call.input_messages") or [])
             outputs.extend(lookup(payload, "llm_call.output_messages") or [])
             system = system or lookup(payload, "llm_call.system_instructions")
@@ -110,11 +89,11 @@ def read_events(events: list[tuple[str, Any, dict[str, Any]]], memo: dict | None
     return {"inputs": inputs, "outputs": outputs, "system": system}
 
 
-def call_fields(kind: str, events: list[tuple[str, Any, dict[str, Any]]], memo: dict | None = None) -> dict[str, Any]:
+def call_fields(kind: str, events: list[tuple[str, Any, dict[str, Any]]]) -> dict[str, Any]:
     """Columns the events give a record of `kind`: messages, text and requested calls for a
     model call; arguments and result for a tool call (the tool message is its input, the
     choice its output); the messages alone for anything else."""
-    read = read_events(events, memo)
+    read = read_events(events)
     inputs, outputs = read["inputs"], read["outputs"]
     if not inputs and not outputs and not read["system"]:
         return {}
@@ -132,6 +111,13 @@ def call_fields(kind: str, events: list[tuple[str, Any, dict[str, Any]]], memo: 
 def tool_text(messages: list[dict[str, Any]]) -> str | None:
     """A tool call's arguments (its input messages) or result (its output messages) as the
     events give them: the messages' contents, else the first call's arguments."""
+    texts, arguments = tool_parts(messages)
+    return "\n".join(texts) if texts else (arguments[0] if arguments else None)
+
+
+def tool_parts(messages: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """What `tool_text` chooses from: the messages' non-empty contents and their calls'
+    non-empty arguments, in order."""
     texts = [m["content"] for m in messages if m.get("content")]
-    calls = [c.get("arguments") for m in messages for c in m.get("tool_calls", []) if c.get("arguments")]
-    return "\n".join(texts) if texts else (calls[0] if calls else None)
+    arguments = [c.get("arguments") for m in messages for c in m.get("tool_calls", []) if c.get("arguments")]
+    return texts, arguments

@@ -226,10 +226,9 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
             for slot in (_M_JSON, _M_SYSTEM, _M_WORDS, _M_CALLS):
                 parts[slot].append(None)
         if tools:
-            texts_ = [m["content"] for m in msgs if m.get("content")]
-            args = [c.get("arguments") for m in msgs for c in m.get("tool_calls", []) if c.get("arguments")]
-            parts[_M_TOOL_TEXT].append("\n".join(texts_) if texts_ else None)
-            parts[_M_TOOL_ARGS].append(args[0] if args else None)
+            contents, arguments = genai_events.tool_parts(msgs)
+            parts[_M_TOOL_TEXT].append("\n".join(contents) if contents else None)
+            parts[_M_TOOL_ARGS].append(arguments[0] if arguments else None)
         else:
             parts[_M_TOOL_TEXT].append(None)
             parts[_M_TOOL_ARGS].append(None)
@@ -285,10 +284,9 @@ def _reference(batch: SpanBatch, spans: np.ndarray, kind: np.ndarray, column: Ca
     texts = batch.spans.column("events_json").take(pa.array(spans)).to_pylist()
     fills: dict[str, dict[int, Any]] = {}
     targets = {"error_type": error_type, "error_message": error_message}
-    memo: dict = {}  # one-message events read before (genai_events.read_events)
     for span, text in zip(spans.tolist(), texts):
         events = orjson.loads(text)
-        for key, value in genai_event_fields(kind[span], events, memo).items():
+        for key, value in genai_event_fields(kind[span], events).items():
             if value is not None and column(key).idx[span] < 0:
                 fills.setdefault(key, {})[span] = value
         exception_type, exception_message = exception_fields(events)

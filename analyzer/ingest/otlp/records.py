@@ -99,11 +99,11 @@ def report_bad_ids(sink: RecordSink, position: str, flags: list[str]) -> None:
         sink.problem(position, bad_ids_reason(flags))
 
 
-def genai_event_fields(kind: str, events: list[dict[str, Any]] | None, memo: dict | None = None) -> dict[str, Any]:
+def genai_event_fields(kind: str, events: list[dict[str, Any]] | None) -> dict[str, Any]:
     """Columns a span's GenAI events give it (content written as span events: Strands, Semantic
     Kernel, OpenLIT); they fill only what its attributes left empty."""
     genai = [(e.get("name"), None, e.get("attrs") or {}) for e in events or () if is_genai_event(e.get("name"))]
-    return call_fields(kind, genai, memo) if genai else {}
+    return call_fields(kind, genai) if genai else {}
 
 
 def exception_fields(events: list[dict[str, Any]] | None) -> tuple[str | None, str | None]:
