@@ -29,6 +29,11 @@ EVENT_PHASE_ORDER = "CASE phase WHEN 'start' THEN 0 WHEN 'success' THEN 1 WHEN '
 # message columns a span takes from the GenAI event log records attached to it
 LENT_COLUMNS = ("input_messages", "output_messages", "system_instructions", "requested_tool_calls")
 
+def _flag_added(flag: str) -> str:
+    """SQL: record_store r's flags with `flag` appended (the store keeps them as JSON text)."""
+    return f"to_json(list_append(coalesce(r.flags::VARCHAR[], []::VARCHAR[]), '{flag}'))"
+
+
 _MERGE_PAIRS = f"""
 CREATE OR REPLACE TEMP TABLE _call_merge AS
 WITH llm_children AS (
@@ -95,7 +100,7 @@ GROUP BY m.keep_id""",
     ts_raw_end = CASE WHEN x.event_end_ns IS NOT NULL THEN greatest(r.ts_raw_start, x.event_end_ns)
                       ELSE r.ts_raw_end END,
     attrs = json_merge_patch(coalesce(r.attrs, '{{}}'), json_object('seamscan.merged', to_json(x.merged))),
-    flags = list_append(coalesce(r.flags, []::VARCHAR[]), 'merged_duplicate_call')
+    flags = {_flag_added('merged_duplicate_call')}
 FROM _call_merge_values x WHERE r.record_id = x.keep_id""",
         # children and log records of a dropped copy now hang on the kept record
         """UPDATE record_store r SET parent_span_id = k.span_id
@@ -157,7 +162,7 @@ WHERE r.record_id = x.record_id"""
 _WANTING = "kind IN ('tool_call', 'tool_server') AND tool_call_id IS NOT NULL AND ({missing} IS NULL)"
 _TOOLS_WANTING = f"SELECT DISTINCT trace_id FROM record_store WHERE {_WANTING}"
 _TOOL_ARGS_FROM_REQUESTS_SQL = f"""UPDATE record_store r
-SET args = q.arguments, flags = list_append(coalesce(r.flags, []::VARCHAR[]), 'args_from_model_request')
+SET args = q.arguments, flags = {_flag_added('args_from_model_request')}
 FROM (
     SELECT trace_id, call ->> 'id' AS call_id, first(call ->> 'arguments' ORDER BY seq) AS arguments
     FROM (
@@ -171,7 +176,7 @@ FROM (
 WHERE r.kind IN ('tool_call', 'tool_server') AND r.args IS NULL
   AND r.trace_id = q.trace_id AND r.tool_call_id = q.call_id"""
 _TOOL_RESULTS_FROM_MESSAGES_SQL = f"""UPDATE record_store r
-SET result = q.content, flags = list_append(coalesce(r.flags, []::VARCHAR[]), 'result_from_model_input')
+SET result = q.content, flags = {_flag_added('result_from_model_input')}
 FROM (
     SELECT trace_id, message ->> 'tool_call_id' AS call_id, first(message ->> 'content' ORDER BY seq) AS content
     FROM (

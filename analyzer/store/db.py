@@ -19,8 +19,9 @@ from analyzer.store.schema import COLUMN_NAMES, RECORD_COLUMNS, SCHEMA_VERSION, 
 RESOLVED_COLUMNS = [("session_id", "VARCHAR"), ("resolved_step", "INTEGER"), ("ts_start", "BIGINT"),
                     ("ts_end", "BIGINT")]
 # Schema 1 stores lack the resolved columns: readable through the joined records view, and
-# brought to schema 2 by their next finalize.
-READABLE_VERSIONS = (1, SCHEMA_VERSION)
+# brought to the current schema by their next finalize. Schemas 1 and 2 keep `flags` as a list
+# column: it becomes JSON text when the store is opened (schema 3).
+READABLE_VERSIONS = (1, 2, SCHEMA_VERSION)
 # finalize updates the resolved columns in place up to this many records, else rebuilds the table
 UPDATE_MAX_ROWS = 300_000
 
@@ -118,6 +119,7 @@ class Store:
                 hint="re-create it with `seamscan ingest PATH --db NEWFILE`",
             )
         con.execute(_record_store_ddl("IF NOT EXISTS record_store"))
+        self._upgrade_flags(row[0] if row else None)
         con.execute(
             """CREATE TABLE IF NOT EXISTS files (
                 file_id VARCHAR, path VARCHAR, content_hash VARCHAR PRIMARY KEY, size BIGINT,
@@ -132,6 +134,19 @@ class Store:
         con.execute("CREATE TABLE IF NOT EXISTS record_sessions (record_id VARCHAR, session_id VARCHAR)")
         con.execute("CREATE TABLE IF NOT EXISTS record_steps (record_id VARCHAR, step INTEGER)")
         self._create_views()
+
+    def _upgrade_flags(self, version: str | None) -> None:
+        """A store written before schema 3 keeps `flags` as a list column: it becomes JSON text,
+        as schema 3 keeps it (a schema 2 store is then schema 3; a schema 1 store still lacks
+        the resolved columns its next finalize writes)."""
+        kind = self.con.execute(
+            "SELECT data_type FROM duckdb_columns() WHERE table_name = 'record_store' AND column_name = 'flags' "
+            "AND schema_name = 'main' AND database_name = current_database()").fetchone()
+        if kind is None or kind[0] == "JSON":
+            return
+        self.con.execute("ALTER TABLE record_store ALTER flags TYPE JSON USING to_json(flags)")
+        if version == "2":
+            self.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
 
     def _create_views(self) -> None:
         """The rule-facing views: `records` a projection once finalize has written the resolved

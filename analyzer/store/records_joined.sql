@@ -6,7 +6,7 @@
 -- raw time falls in (clock_segments), else its domain's offset.
 CREATE OR REPLACE VIEW records AS
 SELECT
-    r.* EXCLUDE (session_own, session_rank, step),
+    r.* EXCLUDE (session_own, session_rank, step) REPLACE (r.flags::VARCHAR[] AS flags),
     coalesce(s.session_id, r.session_own) AS session_id,
     r.session_own,
     coalesce(st.step, r.step) AS step,
