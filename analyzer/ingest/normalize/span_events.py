@@ -8,11 +8,12 @@ message lists and system instructions are text (Strands, OTel's GenAI utilities)
 events whose type and message are text; a tool call's arguments and result from such events
 take one small Python step on the kernel's canonical messages. One-message-an-event GenAI
 events (`gen_ai.user.message`, `gen_ai.choice`, ...: Strands' default) with string attributes
-are read once per distinct event by the reference's own `_message`, and each span's columns
-are joined from its events' parts. A span with anything else among the events read (content
-events, both conventions at once, an attribute the reference's lookups would read another way
-or of another type) goes through the reference functions themselves, span by span, so both
-paths share one definition of every convention."""
+are read once per distinct event: by the block kernel (plain text and the common Bedrock
+Converse content blocks, when a batch has enough distinct events), else by the reference's own
+`_message`; each span's columns are joined from its events' parts. A span with anything else
+among the events read (content events, both conventions at once, an attribute the reference's
+lookups would read another way or of another type) goes through the reference functions
+themselves, span by span, so both paths share one definition of every convention."""
 
 from __future__ import annotations
 
@@ -184,8 +185,12 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
     """Fill the columns of spans from their one-message-an-event GenAI events `at` (event
     rows, in order; the attributes `a_read` marks are strings), as genai_events.call_fields
     does. A conversation repeats its history as events on every later call: each distinct
-    event (name and the attributes its reading reads) is read once, by the reference's own
-    `_message`, and a span's columns are the joins of its events' parts."""
+    event (name and the attributes its reading reads) is read once, by the block kernel
+    (`block_kernel`: plain text and the common Bedrock Converse content blocks) when there are
+    enough of them, else (and for the events the kernel does not take) by the reference's own
+    `_message`; a span's columns are the joins of its events' parts."""
+    from analyzer.ingest.normalize.columnar import KERNEL_MIN_ROWS  # (columnar imports this module)
+
     position = np.full(n_events, -1, np.int64)
     position[at] = np.arange(len(at))
     rows = np.flatnonzero((position[a_event] >= 0) & a_read)
@@ -203,18 +208,27 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     _, first = np.unique(codes, return_index=True)  # a representative event of each distinct one
     lengths = counts[first]
-    bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
-    rep = pa.array(np.repeat(offsets[first] - bounds[:-1], lengths) + np.arange(bounds[-1]))
-    key_list, text_list = keys.take(rep).to_pylist(), texts.take(rep).to_pylist()
+    bounds, rep = _ranges(offsets[first], lengths)  # the representatives' attribute rows
+    first_names = event_names.take(pa.array(first))
     spans = ev_span[at]
     tool = kind[spans] == "tool_call"
     for_tools = np.zeros(len(first), bool)  # which parts each distinct event is read for
     for_tools[codes[tool]] = True
     for_others = np.zeros(len(first), bool)
     for_others[codes[~tool]] = True
+    kernel = _block_kernel() if len(first) >= KERNEL_MIN_ROWS else None
+    if kernel is not None:
+        ok, done = _kernel_parts(kernel, first_names, keys, texts, rep, bounds)
+    else:
+        ok, done = np.zeros(len(first), bool), [pa.nulls(len(first), pa.string())] * 6
+    rest = np.flatnonzero(~ok)
+    rest_bounds, rest_rows = _ranges(bounds[rest], lengths[rest])
+    rest_rows = pa.array(rep[rest_rows])
+    key_list, text_list = keys.take(rest_rows).to_pylist(), texts.take(rest_rows).to_pylist()
     parts: list[list[Any]] = [[] for _ in range(6)]
-    for name, a, b, tools, others in zip(event_names.take(pa.array(first)).to_pylist(), bounds[:-1], bounds[1:],
-                                         for_tools.tolist(), for_others.tolist()):
+    for name, a, b, tools, others in zip(first_names.take(pa.array(rest)).to_pylist(), rest_bounds[:-1].tolist(),
+                                         rest_bounds[1:].tolist(), for_tools[rest].tolist(),
+                                         for_others[rest].tolist()):
         msgs = genai_events._message(MESSAGE_EVENTS[name][1],
                                      genai_events._payload(None, dict(zip(key_list[a:b], text_list[a:b]))))
         if others:
@@ -232,8 +246,11 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
         else:
             parts[_M_TOOL_TEXT].append(None)
             parts[_M_TOOL_ARGS].append(None)
-    take = pa.array(codes)
-    per_event = [pa.array(values, pa.string()).take(take) for values in parts]
+    index = np.arange(len(first))  # each distinct event's parts: the kernel's, then the reference's
+    index[rest] = len(first) + np.arange(len(rest))
+    take = pa.array(index[codes])
+    per_event = [pa.concat_arrays([kernel_part, pa.array(values, kernel_part.type)]).take(take)
+                 for kernel_part, values in zip(done, parts)]
     output = _flags(pc.is_in(event_names, pa.array(_OUTPUT_EVENTS)))
     for direction, sel in (("input", ~output), ("output", output)):
         for is_tool in (True, False):
@@ -256,6 +273,60 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
                 _put_missing(column("text"), *_grouped(span_of, part[_M_WORDS], "\n"))
                 _put_missing(column("requested_tool_calls"), *_grouped(span_of, part[_M_CALLS], ",", lists=True))
 
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bounds, rows): the ranges [starts[i], starts[i] + lengths[i]) one after the other in
+    `rows`, range i at rows[bounds[i]:bounds[i + 1]]."""
+    bounds = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    return bounds, np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
+
+
+def _block_kernel():
+    """The compiled kernel of one-message-an-event GenAI events (imports numba), or None
+    without numba."""
+    try:
+        from analyzer.ingest.normalize import block_kernel
+    except ImportError:
+        return None
+    return block_kernel
+
+
+def _kernel_parts(kernel: Any, names: pa.Array, keys: pa.Array, texts: pa.Array, rows: np.ndarray,
+                  bounds: np.ndarray) -> tuple[np.ndarray, list[pa.Array]]:
+    """(ok, the six parts) of distinct message events by the block kernel: event i, named
+    names[i], has the attributes keys / texts at rows[bounds[i]:bounds[i + 1]]. What
+    genai_events._message decides before reading the content is decided here, by Arrow and
+    numpy: the content (`content`, else `message`), the role (a `role` attribute's, else the
+    event name's; messages.ROLE_ALIASES applied) and the tool call id (`id`, when the role
+    before aliasing is "tool"). An event with a `tool_calls` attribute, an attribute twice or
+    a role other than the standard four is left to the reference (role -1)."""
+    count = len(names)
+    event = np.repeat(np.arange(count), np.diff(bounds))
+    field = _ints(pc.index_in(keys, pa.array(_MESSAGE_KEYS)))[rows]  # (every row is one of them)
+    slot = np.full((count, len(_MESSAGE_KEYS)), -1, np.int64)
+    slot[event, field] = rows
+    twice = np.bincount(event * len(_MESSAGE_KEYS) + field, minlength=count * len(_MESSAGE_KEYS)) > 1
+    content, call_id, message, role, tool_calls = (slot[:, _MESSAGE_KEYS.index(key)] for key in
+                                                    ("content", "id", "message", "role", "tool_calls"))
+
+    def role_codes(values: pa.Array, role_of: Callable[[str], str]) -> tuple[np.ndarray, np.ndarray]:
+        """(kernel role code, whether the role is "tool" before aliasing) of each value, whose
+        role is role_of(value); one Python step per distinct value."""
+        encoded = pc.dictionary_encode(values)
+        roles = [role_of(value) for value in encoded.dictionary.to_pylist()]
+        aliased = [messages.ROLE_ALIASES.get(role, role) for role in roles]
+        code = np.array([kernel.ROLES.index(role) if role in kernel.ROLES else -1 for role in aliased] + [-1])
+        is_tool = np.array([role == "tool" for role in roles] + [False])
+        indices = _ints(pc.fill_null(encoded.indices, len(roles)))  # (a null: not for the kernel)
+        return code[indices], is_tool[indices]
+
+    code, is_tool = role_codes(names, lambda name: MESSAGE_EVENTS[name][1])
+    stated = role >= 0
+    if stated.any():
+        code[stated], is_tool[stated] = role_codes(texts.take(pa.array(role[stated])), lambda value: value)
+    code[twice.reshape(count, -1).any(axis=1) | (tool_calls >= 0)] = -1
+    return kernel.message_parts(texts, np.where(content >= 0, content, message), np.where(is_tool, call_id, -1),
+                                code)
 
 def _grouped(spans: np.ndarray, values: pa.Array, separator: str | None,
              lists: bool = False) -> tuple[np.ndarray, pa.Array]:
