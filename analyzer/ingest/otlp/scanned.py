@@ -331,9 +331,10 @@ def warm() -> None:
 
 
 if __name__ == "__main__":  # the Makefile's compile step: this module's kernels and normalization's
-    from analyzer.ingest.normalize import block_kernel, flat_kernel, genai_kernel
+    from analyzer.ingest.normalize import block_kernel, flat_kernel, gemini_kernel, genai_kernel
 
     warm()
     genai_kernel.warm()
     flat_kernel.warm()
     block_kernel.warm()
+    gemini_kernel.warm()
