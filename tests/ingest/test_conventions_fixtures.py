@@ -1,7 +1,8 @@
 """Fixtures written by the real frameworks (fixtures/generate_conventions.py): Strands with
 span events and with the latest GenAI attributes, the OTel OpenAI instrumentation's GenAI log
-events in a file of their own, pydantic-ai, OpenInference's flattened message attributes. One
-question, a tool that answers, one that raises."""
+events in a file of their own, pydantic-ai, OpenInference's flattened message attributes, Google
+ADK's call_llm spans around generate_content. One question, a tool that answers, one that
+raises."""
 
 from __future__ import annotations
 
@@ -106,6 +107,75 @@ def test_openinference_flattened_message_attributes():
     (agent,) = _rows(store, "kind = 'agent_run'")
     assert agent["name"] == "weather_agent" and agent["text"] == ANSWER and agent["parent_span_id"] is None
     assert {first["parent_span_id"], second["parent_span_id"], tool["parent_span_id"]} == {agent["span_id"]}
+
+
+def test_google_adk_call_llm_and_generate_content_one_model_call():
+    """Google ADK's own tracing (telemetry schema 1): each model call as `call_llm` (the Gemini
+    request and response as JSON) around `generate_content` (its messages as log records, content
+    elided), read as one model call; `execute_tool` spans; a coordinator that transfers to a
+    sub-agent. The tool that raises ends ADK's run: a second run in the session answers."""
+    spans_file, logs_file = CONVENTIONS / "google-adk.otlp.json", CONVENTIONS / "google-adk.logs.otlp.json"
+    spans = _spans(spans_file)
+    logs = [lr for r in json.loads(logs_file.read_text(encoding="utf-8"))["resourceLogs"]
+            for sc in r["scopeLogs"] for lr in sc["logRecords"]]
+    store, summary = ingest_paths(spans_file, logs_file)
+    assert not summary.errors and not summary.skipped
+    copies = [s for s in spans if s["name"] == "generate_content gemini-2.5-flash"]
+    assert len(copies) == len([s for s in spans if s["name"] == "call_llm"]) == 4
+    assert store.count("records WHERE kind <> 'log'") == len(spans) - len(copies)
+    assert store.count("records WHERE kind = 'log'") == len(logs)
+
+    calls = _rows(store, "kind = 'llm_call'")
+    assert [c["name"] for c in calls] == ["call_llm"] * 4
+    assert [c["agent"] for c in calls] == ["coordinator"] + ["weather_agent"] * 3
+    for call in calls:  # generate_content merged into its call_llm, its log records moved to it
+        assert [m["name"] for m in json.loads(call["attrs"])["seamscan.merged"]] == [copies[0]["name"]]
+        assert "merged_duplicate_call" in call["flags"]
+        assert call["model"] == "gemini-2.5-flash" and (call["input_tokens"], call["output_tokens"]) == (40, 12)
+    assert {r["span_id"] for r in _rows(store, "kind = 'log'")} == {c["span_id"] for c in calls}
+    route, weather, stock, answer = calls
+    assert route["system_instructions"].startswith("Route every question to weather_agent.")
+    assert weather["system_instructions"].startswith("You answer with tools.")
+    assert json.loads(route["input_messages"]) == [
+        {"role": "user", "content": "What is the weather in Oslo, and the price of XYZ?"}]
+    requested = [json.loads(c["requested_tool_calls"] or "[]") for c in calls]
+    assert [[(r["name"], json.loads(r["arguments"])) for r in of_call] for of_call in requested] == [
+        [("transfer_to_agent", {"agent_name": "weather_agent"})], [("get_weather", {"city": "Oslo"})],
+        [("lookup_stock", {"ticker": "XYZ"})], []]
+    assert json.loads(weather["output_messages"]) == [{"role": "assistant", "content": "Let me look both up.",
+                                                       "tool_calls": requested[1]}]
+    assert [route["text"], weather["text"], stock["text"], answer["text"]] == [
+        None, "Let me look both up.", None, ANSWER]
+    history = json.loads(stock["input_messages"])
+    assert history[-1]["role"] == "tool"
+    assert json.loads(history[-1]["content"]) == {"result": "4 °C and rain in Oslo"}
+    assert json.loads(answer["input_messages"])[-1] == {"role": "user", "content": "Answer with what you found."}
+    assert json.loads(answer["output_messages"]) == [{"role": "assistant", "content": ANSWER}]
+
+    tools = {r["tool_name"]: r for r in _rows(store, "kind = 'tool_call'")}
+    assert json.loads(tools["transfer_to_agent"]["args"]) == {"agent_name": "weather_agent"}
+    assert json.loads(tools["get_weather"]["args"]) == {"city": "Oslo"}
+    assert json.loads(tools["get_weather"]["result"]) == {"result": "4 °C and rain in Oslo"}
+    assert tools["get_weather"]["tool_call_id"].startswith("adk-")  # ADK's own id: the model sent none
+    failed = tools["lookup_stock"]
+    assert json.loads(failed["args"]) == {"ticker": "XYZ"} and failed["tool_call_id"] is None  # "<not specified>"
+    assert failed["status"] == "error" and failed["error_type"] == "ValueError"
+    assert "ticker not found: XYZ" in failed["error_message"]
+
+    runs = _rows(store, "kind = 'agent_run'")
+    assert [(r["name"], r["status"]) for r in runs] == [
+        ("invoke_agent coordinator", "unset"), ("invoke_agent weather_agent", "error"),
+        ("invoke_agent weather_agent", "unset")]
+    roots = _rows(store, "kind <> 'log' AND parent_span_id IS NULL")
+    assert [(r["name"], r["status"]) for r in roots] == [("invocation", "error"), ("invocation", "unset")]
+    assert {r["parent_span_id"] for r in runs} == {r["span_id"] for r in roots}
+    coordinator, failed_run, answering_run = runs
+    assert route["parent_span_id"] == tools["transfer_to_agent"]["parent_span_id"] == coordinator["span_id"]
+    assert {weather["parent_span_id"], stock["parent_span_id"], failed["parent_span_id"]} == {failed_run["span_id"]}
+    assert answer["parent_span_id"] == answering_run["span_id"]
+    session = {a["value"]["stringValue"] for s in spans for a in s.get("attributes", [])
+               if a["key"] == "gen_ai.conversation.id"}
+    assert len(session) == 1 and {r["session_id"] for r in _rows(store, "true")} == session  # 2 runs, 1 session
 
 
 def test_otel_sdk_span_dicts_read_like_the_otlp_export():
