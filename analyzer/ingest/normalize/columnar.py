@@ -219,6 +219,44 @@ def flat_kernel():
     return flat_kernel
 
 
+def gemini_kernel():
+    """The compiled kernel of Google ADK's model requests and responses (imports numba), or
+    None without numba."""
+    try:
+        from analyzer.ingest.normalize import gemini_kernel
+    except ImportError:
+        return None
+    return gemini_kernel
+
+
+def _messages_reader(key: str, decoder: str):
+    """The compiled reading of message-list attribute `key` given as text ((values, rows) →
+    `genai_kernel.GenaiColumns`, the strings read in place), or None without numba or kernel:
+    GenAI message lists, ADK's model requests and responses. Of the attributes the generic
+    `messages` decoder reads, ADK's responses only: the others hold shapes the kernel would
+    parse only to refuse."""
+    if decoder == "genai_messages":
+        kernel = genai_kernel()
+        return None if kernel is None else kernel.canonical_genai
+    if decoder == "gemini_request" or (decoder == "messages" and key == "gcp.vertex.agent.llm_response"):
+        kernel = gemini_kernel()
+        if kernel is not None:
+            return kernel.canonical_request if decoder == "gemini_request" else kernel.canonical_response
+    return None
+
+
+def _text_reader(decoder: str):
+    """The compiled reading of a text decoder ((values, rows) → (ok, texts), the strings read
+    in place), or None without numba or kernel: completions, ADK's system instructions."""
+    if decoder == "completion_text":
+        kernel = genai_kernel()
+        return None if kernel is None else kernel.completion_texts
+    if decoder == "gemini_system":
+        kernel = gemini_kernel()
+        return None if kernel is None else kernel.system_texts
+    return None
+
+
 def _decode_each(decoder: str, key: str, values: list[Any]) -> list[Any]:
     """semconv's decoding of each value of attribute `key`, None where it gives an empty value;
     a text seen before (a repeated prompt, system instructions) is decoded once."""
@@ -320,9 +358,8 @@ class _Normalizer:
             return pc.if_else(blank, pa.scalar(None, pa.string()), values)
         if decoder == "int" and (vt == V_INT).all():
             return _take(self.int_col, rows)
-        if (decoder == "completion_text" and len(rows) >= KERNEL_MIN_ROWS and (vt == V_STRING).all()
-                and (kernel := genai_kernel()) is not None):
-            ok, texts = kernel.completion_texts(self.str_col, rows)
+        if len(rows) >= KERNEL_MIN_ROWS and (vt == V_STRING).all() and (read := _text_reader(decoder)) is not None:
+            ok, texts = read(self.str_col, rows)
             if not ok.all():
                 rest = _decode_each(decoder, key, self.attrs.py_values(rows[~ok]))
                 texts = pc.replace_with_mask(texts, pa.array(~ok), pa.array(rest, pa.string()))
@@ -356,10 +393,10 @@ class _Normalizer:
 
     def lookup_messages(self, target: str, mask: np.ndarray) -> _Messages:
         """A message-list target for the spans in `mask`: semconv.lookup's canonical list as
-        JSON, with its system text, words and requested calls. GenAI message lists given as
-        text go through the compiled kernel (`genai_kernel`) when there are enough of them;
-        the rows it leaves, and every other convention, through semconv's decoders."""
-        kernel = genai_kernel()
+        JSON, with its system text, words and requested calls. GenAI message lists and ADK's
+        model requests and responses given as text go through the compiled kernels
+        (`_messages_reader`) when there are enough of them; the rows they leave, and every
+        other convention, through semconv's decoders."""
         parts: list[_Messages] = []
         done = np.zeros(self.n, bool)
         python: dict[int, Any] = {}
@@ -383,10 +420,10 @@ class _Normalizer:
             spans, rows = spans[sel], rows[sel]
             if not len(spans):
                 continue
-            if decoder == "genai_messages" and kernel is not None and len(spans) >= KERNEL_MIN_ROWS:
+            if len(spans) >= KERNEL_MIN_ROWS and (read := _messages_reader(key, decoder)) is not None:
                 ok = np.zeros(len(spans), bool)
                 for chunk, at, local in self._chunk_rows(rows, self.attrs.vtype[rows] == V_STRING):
-                    fast = kernel.canonical_genai(chunk, local)  # read in place
+                    fast = read(chunk, local)  # read in place
                     ok[at] = fast.ok
                     has = fast.ok & fast.messages.is_valid().to_numpy(zero_copy_only=False)
                     if has.all():  # (the common case: no copy)
