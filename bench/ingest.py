@@ -5,7 +5,8 @@ alone; DuckDB reading the JSON alone); and the fixed cost per file of many small
 harness files (CPU time per file, beside the floor of reading and parsing their lines alone).
 Beside the synthetic spans, the conventions corpora: the spans that real frameworks' own
 instrumentation wrote (fixtures/conventions: pydantic-ai, Strands, OpenAI v2, OpenInference's
-OpenAI instrumentation with its flattened llm.input_messages.<i>.message.* attributes), replicated
+OpenAI instrumentation with its flattened llm.input_messages.<i>.message.* attributes, Google
+ADK's call_llm spans with the Gemini request and response as JSON), replicated
 conversation by conversation into a protobuf stream of about as many spans, each ingested beside
 its protobuf floor. Each measurement runs in its own process.
 
@@ -33,7 +34,8 @@ TARGETS = {"proto": 100_000, "json": 50_000}
 MEMORY_TARGET_MB = 2048
 SMALL_FILE_TARGET_MS = 1.0  # fixed CPU cost per small file
 CONVENTIONS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "conventions"
-CONVENTIONS = ("pydantic-ai", "strands-latest", "strands-events", "openai-v2.spans", "openinference")  # <name>.otlp.json
+CONVENTIONS = ("pydantic-ai", "strands-latest", "strands-events", "openai-v2.spans", "openinference",
+               "google-adk")  # <name>.otlp.json
 
 
 TEMPLATES = 24  # distinct requests cycled through: message texts repeat only every 24,000 spans
@@ -238,13 +240,19 @@ def token_place(text: str) -> tuple[str, str] | None:
     return before, after
 
 
-def _text_slots(span) -> list[tuple[int, int, str, str]]:
+def _text_slots(span, session_keys) -> list[tuple[int, int, str, str]]:
     """The places for a copy's token in a span's long string values, its own attributes' and its
-    events': (event index, -1 for the span's attributes; attribute index; before; after)."""
+    events': (event index, -1 for the span's attributes; attribute index; before; after). A
+    session id (an attribute named in `session_keys`) takes the token after a hyphen, whatever its
+    length, so that each copy is a session of its own."""
     slots = []
     for event_index, attributes in ((-1, span.attributes), *enumerate(e.attributes for e in span.events)):
         for index, kv in enumerate(attributes):
-            if kv.value.WhichOneof("value") == "string_value" and (place := token_place(kv.value.string_value)):
+            if kv.value.WhichOneof("value") != "string_value":
+                continue
+            if event_index < 0 and kv.key in session_keys:
+                slots.append((event_index, index, kv.value.string_value + "-", ""))
+            elif place := token_place(kv.value.string_value):
                 slots.append((event_index, index, *place))
     return slots
 
@@ -255,8 +263,11 @@ def generate_convention(fixture: Path, spans: int, path: Path) -> tuple[int, int
     fixture. (spans written, spans a copy)."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+    from analyzer.ingest.normalize.conventions import SESSION_RANKS  # the attributes that name a session
+
     source = load_convention(fixture)
-    groups = [(resource_spans, scope_spans, [(span, _text_slots(span)) for span in scope_spans.spans])
+    groups = [(resource_spans, scope_spans,
+               [(span, _text_slots(span, SESSION_RANKS)) for span in scope_spans.spans])
               for resource_spans in source.resource_spans for scope_spans in resource_spans.scope_spans]
     per_copy = sum(len(group) for _, _, group in groups)
     assert per_copy, f"{fixture.name}: no spans"
@@ -283,7 +294,8 @@ def _add_copy(targets: list, groups: list, copy: int, shift: int, ids) -> None:
     for each of the fixture's): fresh trace and span ids drawn from `ids` (parents and links
     remapped within the copy), times shifted by `shift` ns, and a token of its own (a word and
     the copy's number) in every long string value of its spans and events, so that message texts
-    differ between conversations."""
+    differ between conversations, and in its session ids, so that each copy is a session of its
+    own (ADK and pydantic-ai name one)."""
     new_ids: dict[bytes, bytes] = {}  # the copy's ids by the fixture's, trace ids and span ids
 
     def fresh(old: bytes, size: int) -> bytes:
@@ -486,7 +498,7 @@ def main() -> None:
     parser.add_argument("--conventions", default=",".join(CONVENTIONS),
                         help="fixtures of real instrumentation to replicate and ingest, comma-separated "
                              "(fixtures/conventions/<name>.otlp.json; default: pydantic-ai, Strands both ways, "
-                             "OpenAI v2, OpenInference); '' to leave them out")
+                             "OpenAI v2, OpenInference, Google ADK); '' to leave them out")
     parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
     args = parser.parse_args()
     folder_cm = tempfile.TemporaryDirectory() if args.keep is None else None
