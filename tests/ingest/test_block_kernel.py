@@ -1,10 +1,11 @@
 """The compiled reading of one-message-an-event GenAI events (`normalize/block_kernel.py`, fed by
 `span_events._kernel_parts`) writes what the Python reference writes (`genai_events._message`,
 then the six parts `span_events._message_events` joins) for every event it reads, reads every
-event of Strands' plain shape, and never reads past a buffer: random events with hostile text,
-every Bedrock Converse block kind and mixtures of them, floats, nesting, repeated keys, other
-block kinds, non-JSON values starting with "[", white space before it, role attributes and
-aliases, ids on events of every role."""
+event of Strands' plain shape, gives the reference rows together with the events it leaves to
+the reference, and never reads past a buffer: random events with hostile text, every Bedrock
+Converse block kind and mixtures of them, floats, nesting, repeated keys, other block kinds,
+non-JSON values starting with "[", white space before it, role attributes and aliases, ids on
+events of every role."""
 
 from __future__ import annotations
 
@@ -240,6 +241,39 @@ def test_strands_fixture_shapes_are_read():
         ("gen_ai.choice", []),
     ]
     check(events, [True] * len(events))
+
+
+def test_a_batch_of_events_read_both_ways_gives_the_reference_rows(tmp_path, monkeypatch):
+    """Through `normalize_batch`: model call and tool spans whose message events the kernel reads
+    and whose events it leaves to `_message`, repeated across spans, in one batch, get the
+    columns the reference ingest writes."""
+    from analyzer.ingest.normalize import columnar
+    from test_columnar_normalize import ROOT, check as check_rows
+
+    fixture = json.loads((ROOT / "fixtures" / "conventions" / "strands-events.otlp.json").read_text())
+    resource_spans = fixture["resourceSpans"][0]
+    template = resource_spans["scopeSpans"][0]["spans"]
+    chat = next(span for span in template if span["name"] == "chat")
+    tool = next(span for span in template if span["name"].startswith("execute_tool"))
+    pool, _ = random_events(400, seed=6)
+    rng = random.Random(6)
+    spans = []
+    for i in range(300):
+        span = dict(rng.choice([chat, tool]), spanId=f"{i + 1:016x}", parentSpanId="")
+        span["events"] = [{"timeUnixNano": span["startTimeUnixNano"], "name": name,
+                           "attributes": [{"key": key, "value": {"stringValue": value}} for key, value in attrs]}
+                          for name, attrs in rng.sample(pool, rng.randint(1, 5))]
+        spans.append(span)
+    resource_spans["scopeSpans"] = [{"scope": resource_spans["scopeSpans"][0]["scope"], "spans": spans}]
+    path = tmp_path / "mixed.otlp.json"
+    path.write_text(json.dumps({"resourceSpans": [resource_spans]}))
+    read = []
+    real = span_events._kernel_parts
+    monkeypatch.setattr(span_events, "_kernel_parts", lambda *args: read.append(real(*args)[0]) or real(*args))
+    monkeypatch.setattr(columnar, "KERNEL_MIN_ROWS", 0)
+    assert check_rows(path, monkeypatch) == 300
+    ok = np.concatenate(read)
+    assert ok.sum() > 100 and (~ok).sum() > 20  # both ways, in the same batches
 
 
 def test_damaged_values_never_crash(count: int = 1500):
