@@ -328,6 +328,7 @@ def _kernel_parts(kernel: Any, names: pa.Array, keys: pa.Array, texts: pa.Array,
     return kernel.message_parts(texts, np.where(content >= 0, content, message), np.where(is_tool, call_id, -1),
                                 code)
 
+
 def _grouped(spans: np.ndarray, values: pa.Array, separator: str | None,
              lists: bool = False) -> tuple[np.ndarray, pa.Array]:
     """(spans, one value a span) of values in span order: the non-null values of each span
