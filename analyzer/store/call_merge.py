@@ -4,8 +4,8 @@
   around `generate_content`, Agno's `OpenAIChat.invoke` around `chat ...`: an llm_call whose only
   llm_call child is the same call; BeeAI's `<target>.start-N` / `.success-N` / `.finish-N`
   event spans), the copies are merged into one record. The kept record takes every column it
-  lacks from the others, and their identity and raw attributes under `attrs."seamscan.merged"`;
-  their children and log records move to it.
+  lacks from the others, and their identity and raw attributes in its `merged` column (its own
+  attributes stay as written); their children and log records move to it.
 - GenAI events as log records lend their messages to their span where the span has none; a
   model call still without text takes it from its output messages; a tool call without
   arguments or result takes them from the model messages that carry its call id.
@@ -99,7 +99,7 @@ GROUP BY m.keep_id""",
                         THEN coalesce(x.session_rank, r.session_rank) ELSE r.session_rank END,
     ts_raw_end = CASE WHEN x.event_end_ns IS NOT NULL THEN greatest(r.ts_raw_start, x.event_end_ns)
                       ELSE r.ts_raw_end END,
-    attrs = json_merge_patch(coalesce(r.attrs, '{{}}'), json_object('seamscan.merged', to_json(x.merged))),
+    merged = to_json(CASE WHEN r.merged IS NULL THEN x.merged ELSE list_concat(r.merged::JSON[], x.merged) END),
     flags = {_flag_added('merged_duplicate_call')}
 FROM _call_merge_values x WHERE r.record_id = x.keep_id""",
         # children and log records of a dropped copy now hang on the kept record

@@ -24,7 +24,7 @@ NAME_LIMIT = 48
 DETAIL_FIELDS = (  # (column, heading) of the detail pane, after the header lines
     ("args", "arguments"), ("result", "result"), ("text", "model text"), ("requested_tool_calls", "requested tool calls"),
     ("input_messages", "input messages"), ("output_messages", "output messages"),
-    ("events", "events"), ("attrs", "attributes"), ("flags", "flags"),
+    ("events", "events"), ("attrs", "attributes"), ("merged", "merged copies"), ("flags", "flags"),
 )
 
 

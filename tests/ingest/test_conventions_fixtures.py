@@ -129,7 +129,7 @@ def test_google_adk_call_llm_and_generate_content_one_model_call():
     assert [c["name"] for c in calls] == ["call_llm"] * 4
     assert [c["agent"] for c in calls] == ["coordinator"] + ["weather_agent"] * 3
     for call in calls:  # generate_content merged into its call_llm, its log records moved to it
-        assert [m["name"] for m in json.loads(call["attrs"])["seamscan.merged"]] == [copies[0]["name"]]
+        assert [m["name"] for m in json.loads(call["merged"])] == [copies[0]["name"]]
         assert "merged_duplicate_call" in call["flags"]
         assert call["model"] == "gemini-2.5-flash" and (call["input_tokens"], call["output_tokens"]) == (40, 12)
     assert {r["span_id"] for r in _rows(store, "kind = 'log'")} == {c["span_id"] for c in calls}

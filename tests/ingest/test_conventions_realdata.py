@@ -39,7 +39,8 @@ def test_adk_one_model_call_per_call_llm_and_every_log_kept(realdata, name):
     for call in calls:
         assert call["text"] or call["requested_tool_calls"], call["name"]
         assert call["input_messages"] and call["system_instructions"]
-        merged = json.loads(call["attrs"])["seamscan.merged"]
+        merged = json.loads(call["merged"])
+        assert "seamscan.merged" not in json.loads(call["attrs"])  # its own attributes stay as written
         assert [m["name"] for m in merged] == ["generate_content gemini-2.5-flash"]
         assert "merged_duplicate_call" in call["flags"]
     # every log record hangs on a span that is in the store, and has no own time

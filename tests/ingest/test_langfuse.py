@@ -42,7 +42,7 @@ def test_one_record_per_observation_and_no_problems(exports):
         observations = doc["observations"]
         rows = _file(store, path.name)
         # trace.observations repeats them: not counted twice; the copies of one call are one record
-        merged_into = {m["span_id"]: r["span_id"] for r in rows for m in json.loads(r["attrs"]).get("seamscan.merged", [])}
+        merged_into = {m["span_id"]: r["span_id"] for r in rows for m in json.loads(r["merged"] or "[]")}
         kept = [o for o in observations if o["id"] not in merged_into]
         assert [r["span_id"] for r in rows] == [o["id"] for o in kept], path.name
         for row, obs in zip(rows, kept):

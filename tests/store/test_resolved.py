@@ -102,20 +102,22 @@ def test_a_store_file_keeps_the_large_texts_zstd_compressed_and_the_json_columns
                        ).fetchone() == (0,)
 
 
-def test_a_schema_2_store_keeps_its_flags_as_a_list_until_opened_then_reads_the_same(tmp_path):
-    """Schema 3 keeps `flags` as JSON text (a list column is updated by rewriting whole rows);
-    a store written before has a list column, turned into that text when it is opened."""
+def test_a_schema_2_store_is_brought_to_schema_3_when_opened_and_reads_the_same(tmp_path):
+    """Schema 3 keeps `flags` as JSON text (a list column is updated by rewriting whole rows)
+    and has a `merged` column; a store written before has a list column, turned into that text
+    when it is opened, and gets the column."""
     db = tmp_path / "s.duckdb"
     store, _ = ingest_paths(FIXTURES / "multisource", db=db)
     expected = rows(store, "records")
     assert store.count("records WHERE flags IS NOT NULL")  # the comparison covers some flags
     store.con.execute("ALTER TABLE record_store ALTER flags TYPE VARCHAR[] USING flags::VARCHAR[]")
+    store.con.execute("ALTER TABLE record_store DROP COLUMN merged")
     store.con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     store.close()
     old = Store(db)
     types = dict(old.con.execute("SELECT column_name, data_type FROM duckdb_columns() "
                                  "WHERE table_name = 'record_store'").fetchall())
-    assert types["flags"] == "JSON"
+    assert types["flags"] == types["merged"] == "JSON"
     assert old.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     assert rows(old, "records") == expected
     old.close()
