@@ -34,11 +34,11 @@ import pyarrow as pa
 from numba import njit
 
 from analyzer.ingest.normalize.genai_kernel import (
-    _MAX_DEPTH, _MAX_KEYS, _MAX_VALUE, _NULL, _W_CONTENT, _W_RESP_ID, _W_ROLE, C_COLS, C_ID, C_NAME, C_VT, C_X, C_Y,
+    _MAX_DEPTH, _MAX_KEYS, _NULL, _W_CALLS, _W_CONTENT, _W_RESP_ID, _W_ROLE, C_COLS, C_ID, C_NAME, C_VT, C_X, C_Y,
     K_ARR, K_NULL, K_OBJ, K_STR, T_AUX, T_COLS, T_KIND, T_NEXT, VT_EXT, VT_NULL, VT_STR, _first_cp,
-    _grow, _is_block_key, _is_space, _keys_unique, _leaf, _lit, _pack, _parse_grown, _put_call, _put_literal,
+    _grow, _is_block_key, _is_space, _keys_unique, _leaf, _lit, _pack, _parse_grown, _put_calls, _put_literal,
     _put_str, _put_text, _str_is, _string_array, _value_text, _W_JSON_0, _W_NAME_0, _W_TEXT_0, _W_TOOLRESULT_0,
-    _W_TOOLRESULT_1, _W_TOOLUSE_0, _W_CONTENT_0, _word, string_rows,
+    _W_TOOLRESULT_1, _W_TOOLUSE_0, _W_CONTENT_0, _value_range, _word, string_rows,
 )
 from analyzer.ingest.otlp.json_render import _copy
 from analyzer.ingest.otlp.json_render import put_escaped as _put_escaped
@@ -65,7 +65,6 @@ _W_INPUT_0, _W_STATUS_0 = _word("input", 0), _word("status", 0)
 _ERROR = _lit("error")
 _W_STATUS_ERROR = _lit(',"status":"error"')
 _W_TOOL_MESSAGE = _lit('{"role":"tool","tool_call_id":')
-_W_CALLS_KEY = _lit(',"tool_calls":')
 
 
 @_leaf
@@ -340,20 +339,6 @@ def _put_json_text(data, dec, tape, ext, pieces, lo, hi, out, pos):
 
 
 @_leaf
-def _put_calls(data, dec, tape, ext, calls, nc, out, pos):
-    """The calls as a JSON list."""
-    out[pos] = 0x5B
-    pos += 1
-    for c in range(nc):
-        if c > 0:
-            out[pos] = 0x2C
-            pos += 1
-        pos = _put_call(data, dec, tape, ext, calls, c, out, pos)
-    out[pos] = 0x5D
-    return pos + 1
-
-
-@_leaf
 def _line(data, dec, tape, ext, pieces, lo, hi, out, pos, first):
     """Append pieces [lo, hi) (joined) to a text joined with newlines."""
     if not first:
@@ -415,8 +400,8 @@ def _event_parts(data, starts, ends, nulls, value_row, id_row, role):
         if r >= 0:
             if r >= rows or nulls[r]:
                 continue
-            a, b = np.int64(starts[r]), np.int64(ends[r])
-            if a < 0 or b > size or a > b or b - a > _MAX_VALUE:
+            a, b = _value_range(starts, ends, size, r)
+            if a < 0:
                 continue
             maybe = _may_be_blocks(data, a, b)
             if maybe < 0:
@@ -468,8 +453,8 @@ def _event_parts(data, starts, ends, nulls, value_row, id_row, role):
                 pj = _put_literal(_W_CONTENT, out_j, pj)
                 pj = _put_json_text(data, dec, tape, ext, pieces, 0, nt, out_j, pj)
             if nc > 0:
-                pj = _put_literal(_W_CALLS_KEY, out_j, pj)
-                pj = _put_calls(data, dec, tape, ext, calls, nc, out_j, pj)
+                pj = _put_literal(_W_CALLS, out_j, pj)
+                pj = _put_calls(data, dec, tape, ext, calls, 0, nc, out_j, pj)
             if ib > ia:
                 pj = _put_literal(_W_RESP_ID, out_j, pj)
                 out_j[pj] = 0x22
@@ -505,7 +490,7 @@ def _event_parts(data, starts, ends, nulls, value_row, id_row, role):
                 pw = _put_joined(data, dec, tape, ext, pieces, 0, nt, False, out_w, pw)
         if nc > 0 and code != R_TOOL:
             valid[3, e] = True
-            pc = _put_calls(data, dec, tape, ext, calls, nc, out_c, pc)
+            pc = _put_calls(data, dec, tape, ext, calls, 0, nc, out_c, pc)
         # a tool call's text: every message's content that is not empty; its arguments: the
         # first call's that are not empty
         lines = 0

@@ -29,11 +29,11 @@ import pyarrow as pa
 from numba import njit
 
 from analyzer.ingest.normalize.genai_kernel import (
-    C_COLS, C_ID, C_NAME, C_VT, C_X, C_Y, K_ARR, K_NULL, K_OBJ, K_STR, M_CHI, M_CLEN, M_CLO, M_COLS, M_HI, M_ID,
-    M_KIND, M_LO, M_ROLE, M_VT, M_X, M_Y, T_A, T_AUX, T_COLS, T_DEC, T_KIND, T_NEXT, VT_NULL, VT_STR, _MAX_DEPTH,
-    _MAX_KEYS, _MAX_VALUE, _NULL, GenaiColumns, _call_bound, _content_length, _eq_bytes, _ext_bound, _grow, _leaf,
-    _lit, _message_content, _pack, _parse_grown, _put_call, _put_ext, _put_literal, _put_str, _put_text, _skip_ws,
-    _str_bound, _str_or_null, _string_array, _value_text, _word, string_rows,
+    C_ID, C_NAME, C_VT, C_X, C_Y, K_ARR, K_NULL, K_OBJ, K_STR, M_CHI, M_CLEN, M_CLO, M_HI, M_ID, M_KIND, M_LO,
+    M_ROLE, M_VT, M_X, M_Y, T_A, T_AUX, T_COLS, T_DEC, T_KIND, T_NEXT, VT_NULL, VT_STR, _MAX_DEPTH, _MAX_KEYS,
+    _NULL, _W_CALLS, _W_CONTENT, _W_ROLE, GenaiColumns, _bounds, _content_length, _eq_bytes, _grow, _leaf, _lit,
+    _message_arrays, _message_content, _pack, _parse_grown, _put_calls, _put_ext, _put_literal, _put_str, _put_text,
+    _skip_ws, _str_or_null, _string_array, _value_range, _value_text, _values_length, _word, string_rows,
 )
 
 __all__ = ["canonical_request", "canonical_response", "system_texts", "warm"]
@@ -63,7 +63,7 @@ for _name, _code in (("user", R_USER), ("human", R_USER), ("assistant", R_ASSIST
                      ("tool", R_TOOL), ("function", R_TOOL)):
     _ROLE_OF[_NAMES.index(_name)] = _code
 _Q_USER, _Q_ASSISTANT, _Q_SYSTEM, _Q_TOOL = _lit('"user"'), _lit('"assistant"'), _lit('"system"'), _lit('"tool"')
-_W_ROLE, _W_CONTENT, _W_CALLS = _lit('{"role":'), _lit(',"content":'), _lit(',"tool_calls":[')
+
 _W_RESULT = _lit('{"role":"tool","tool_call_id":')
 _ABSENT, _REPEATED = -2, -3
 
@@ -322,13 +322,7 @@ def _put_messages(data, dec, tape, ext, texts, msgs, calls, nm, out, pos):
                 pos += 1
             if msgs[j, M_CHI] > msgs[j, M_CLO]:
                 pos = _put_literal(_W_CALLS, out, pos)
-                for c in range(msgs[j, M_CLO], msgs[j, M_CHI]):
-                    if c > msgs[j, M_CLO]:
-                        out[pos] = 0x2C
-                        pos += 1
-                    pos = _put_call(data, dec, tape, ext, calls, c, out, pos)
-                out[pos] = 0x5D
-                pos += 1
+                pos = _put_calls(data, dec, tape, ext, calls, msgs[j, M_CLO], msgs[j, M_CHI], out, pos)
         out[pos] = 0x7D
         pos += 1
     out[pos] = 0x5D
@@ -344,9 +338,7 @@ def _canonical(data, starts, ends, nulls, response):
     off = np.zeros((4, count + 1), np.int64)
     valid = np.zeros((4, count), np.bool_)
     size = np.int64(data.shape[0])
-    room = np.int64(4096)  # the messages are shorter than a request (no config, no tools): room for that
-    for row in range(count):
-        room += max(np.int64(0), min(np.int64(ends[row]), size) - np.int64(starts[row]))
+    room = 4096 + _values_length(starts, ends, size)  # the messages are shorter than a request: room for that
     out_m = np.empty(room, np.uint8)
     out_s = np.empty(4096, np.uint8)
     out_t = np.empty(room, np.uint8)
@@ -360,10 +352,7 @@ def _canonical(data, starts, ends, nulls, response):
     counts = np.zeros(_MAX_DEPTH, np.int64)
     keys = np.zeros(_MAX_KEYS, np.int64)
     cap = 1024
-    msgs = np.empty((cap, M_COLS), np.int64)
-    texts = np.empty(cap, np.int64)
-    calls = np.empty((cap, C_COLS), np.int64)
-    resps = np.empty((cap, 4), np.int64)
+    msgs, texts, calls, resps = _message_arrays(cap)
     ext = np.empty(4096, np.uint8)
     dec = np.empty(4096, np.uint8)
     for row in range(count):
@@ -374,9 +363,8 @@ def _canonical(data, starts, ends, nulls, response):
         if nulls[row]:
             ok[row] = True
             continue
-        start = np.int64(starts[row])
-        end = np.int64(ends[row])
-        if start < 0 or end > size or start > end or end - start > _MAX_VALUE:
+        start, end = _value_range(starts, ends, size, row)
+        if start < 0:
             continue
         # the reference reads a request whose first character opens an object (`semconv._loads`:
         # else None), a response whose first one after white space opens an object or an array
@@ -391,10 +379,7 @@ def _canonical(data, starts, ends, nulls, response):
             continue
         if n + 1 > cap:
             cap = n + 1
-            msgs = np.empty((cap, M_COLS), np.int64)
-            texts = np.empty(cap, np.int64)
-            calls = np.empty((cap, C_COLS), np.int64)
-            resps = np.empty((cap, 4), np.int64)
+            msgs, texts, calls, resps = _message_arrays(cap)
         ext = _grow(ext, 0, end - start + 16)
         nm, nt, nc = _interpret(data, dec, tape, response, msgs, texts, calls, resps, ext, stack, counts, keys)
         if nm < 0:
@@ -402,25 +387,7 @@ def _canonical(data, starts, ends, nulls, response):
         ok[row] = True
         if nm == 0:
             continue
-        need_m = 2
-        need_t = 0
-        need_c = 2
-        for j in range(nm):
-            need_m += 64 + _str_bound(tape, msgs[j, M_ROLE])
-            if msgs[j, M_KIND] == 1:
-                need_m += _str_bound(tape, msgs[j, M_ID])
-                if msgs[j, M_VT] == VT_STR:
-                    need_m += _str_bound(tape, texts[msgs[j, M_X]])
-                elif msgs[j, M_VT] != VT_NULL:
-                    need_m += _ext_bound(msgs[j, M_X], msgs[j, M_Y])
-            else:
-                for t in range(msgs[j, M_LO], msgs[j, M_HI]):
-                    need_m += _str_bound(tape, texts[t])
-            need_t += _content_length(tape, texts, msgs, j) + 1
-        for c in range(nc):
-            one = _call_bound(tape, calls, c)
-            need_m += one
-            need_c += one
+        need_m, need_t, need_c = _bounds(tape, texts, msgs, calls, nm, nc, False)
         out_m = _grow(out_m, pm, need_m)
         out_s = _grow(out_s, ps, need_t)
         out_t = _grow(out_t, pt, need_t)
@@ -449,15 +416,7 @@ def _canonical(data, starts, ends, nulls, response):
         valid[2, row] = joined_t > 0
         if nc > 0:  # requested calls (`semconv._requested_calls`): every message's
             valid[3, row] = True
-            out_c[pc] = 0x5B
-            pc += 1
-            for c in range(nc):
-                if c > 0:
-                    out_c[pc] = 0x2C
-                    pc += 1
-                pc = _put_call(data, dec, tape, ext, calls, c, out_c, pc)
-            out_c[pc] = 0x5D
-            pc += 1
+            pc = _put_calls(data, dec, tape, ext, calls, 0, nc, out_c, pc)
     off[0, count] = pm
     off[1, count] = ps
     off[2, count] = pt
@@ -505,9 +464,8 @@ def _systems(data, starts, ends, nulls):
         if nulls[row]:
             ok[row] = True
             continue
-        start = np.int64(starts[row])
-        end = np.int64(ends[row])
-        if start < 0 or end > size or start > end or end - start > _MAX_VALUE:
+        start, end = _value_range(starts, ends, size, row)
+        if start < 0:
             continue
         if start == end or data[start] != 0x7B:  # not parsed by `_loads`: None
             ok[row] = True

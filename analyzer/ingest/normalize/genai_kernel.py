@@ -100,7 +100,7 @@ def _lit(text):
 
 _REASONING, _THINKING, _TOOL, _SYSTEM = _lit("reasoning"), _lit("thinking"), _lit("tool"), _lit("system")
 _NULL, _TRUE, _FALSE = _lit("null"), _lit("true"), _lit("false")
-_W_ROLE, _W_CONTENT, _W_CALLS, _W_FINISH = (_lit('{"role":'), _lit(',"content":'), _lit(',"tool_calls":['),
+_W_ROLE, _W_CONTENT, _W_CALLS, _W_FINISH = (_lit('{"role":'), _lit(',"content":'), _lit(',"tool_calls":'),
                                             _lit(',"finish_reason":'))
 _W_CALL_ID, _W_CALL_NAME, _W_CALL_ARGS, _W_RESP_ID = (_lit('{"id":'), _lit(',"name":'), _lit(',"arguments":'),
                                                       _lit(',"tool_call_id":'))
@@ -295,6 +295,26 @@ def _scan_number(data, pos, end):
         if magnitude > 300:  # 1e309 and up: orjson refuses infinity
             return -1, False
     return pos, plain
+
+
+@_leaf
+def _values_length(starts, ends, size):
+    """The bytes of the values data[starts[i]:ends[i]] (within the `size` bytes of the data)."""
+    total = np.int64(0)
+    for row in range(starts.shape[0]):
+        total += max(np.int64(0), min(np.int64(ends[row]), size) - np.int64(starts[row]))
+    return total
+
+
+@_leaf
+def _value_range(starts, ends, size, row):
+    """(start, end) of value `row` of a string column whose data is `size` bytes long; (-1, -1)
+    when that range is not within the data, or longer than the kernels read."""
+    start = np.int64(starts[row])
+    end = np.int64(ends[row])
+    if start < 0 or end > size or start > end or end - start > _MAX_VALUE:
+        return np.int64(-1), np.int64(-1)
+    return start, end
 
 
 @njit(cache=True, nogil=True)
@@ -1135,8 +1155,60 @@ def _content_length(tape, texts, msgs, j):
 
 
 @_leaf
+def _put_calls(data, dec, tape, ext, calls, lo, hi, out, pos):
+    """Calls lo to hi as a JSON list."""
+    out[pos] = 0x5B
+    pos += 1
+    for c in range(lo, hi):
+        if c > lo:
+            out[pos] = 0x2C
+            pos += 1
+        pos = _put_call(data, dec, tape, ext, calls, c, out, pos)
+    out[pos] = 0x5D
+    return pos + 1
+
+
+@_leaf
+def _bounds(tape, texts, msgs, calls, nm, nc, finish):
+    """Room for what a kernel writes of nm output messages and nc calls: (the messages' JSON,
+    one text of their contents (system text or words), the requested calls' JSON). A role is
+    a tape string or below 0 (null, or a code of a standard role, whose literal the 64 bytes a
+    message are given cover); `finish`: the messages have a finish reason (M_FINISH)."""
+    need_m = 2
+    need_t = 0
+    need_c = 2
+    for j in range(nm):
+        need_m += 64 + _str_bound(tape, msgs[j, M_ROLE])
+        if msgs[j, M_KIND] == 1:
+            need_m += _str_bound(tape, msgs[j, M_ID])
+            if msgs[j, M_VT] == VT_STR:
+                need_m += _str_bound(tape, texts[msgs[j, M_X]])
+            elif msgs[j, M_VT] != VT_NULL:
+                need_m += _ext_bound(msgs[j, M_X], msgs[j, M_Y])
+        else:
+            for t in range(msgs[j, M_LO], msgs[j, M_HI]):
+                need_m += _str_bound(tape, texts[t])
+            if finish:
+                need_m += _str_bound(tape, msgs[j, M_FINISH])
+        need_t += _content_length(tape, texts, msgs, j) + 1
+    for c in range(nc):
+        one = _call_bound(tape, calls, c)
+        need_m += one
+        need_c += one
+    return need_m, need_t, need_c
+
+
+@_leaf
 def _role_is(data, dec, tape, role, word):
     return role >= 0 and _str_is(data, dec, tape, role, word)
+
+
+@njit(cache=True, nogil=True)
+def _message_arrays(cap):
+    """(msgs, texts, calls, resps): room for what `_interpret` (and gemini_kernel's) reads of a
+    value of up to cap - 1 tape entries."""
+    return (np.empty((cap, M_COLS), np.int64), np.empty(cap, np.int64), np.empty((cap, C_COLS), np.int64),
+            np.empty((cap, 4), np.int64))
 
 
 @njit(cache=True, nogil=True)
@@ -1148,9 +1220,7 @@ def _canonical(data, starts, ends, nulls):
     off = np.zeros((4, count + 1), np.int64)
     valid = np.zeros((4, count), np.bool_)
     # the outputs are about as long as the input: room for that up front (np.empty touches no page)
-    room = np.int64(4096)
-    for row in range(count):
-        room += max(np.int64(0), min(np.int64(ends[row]), np.int64(data.shape[0])) - np.int64(starts[row]))
+    room = 4096 + _values_length(starts, ends, np.int64(data.shape[0]))
     out_m = np.empty(room, np.uint8)
     out_s = np.empty(room, np.uint8)
     out_t = np.empty(room, np.uint8)
@@ -1164,10 +1234,7 @@ def _canonical(data, starts, ends, nulls):
     counts = np.zeros(_MAX_DEPTH, np.int64)
     keys = np.zeros(_MAX_KEYS, np.int64)
     cap = 1024
-    msgs = np.empty((cap, M_COLS), np.int64)
-    texts = np.empty(cap, np.int64)
-    calls = np.empty((cap, C_COLS), np.int64)
-    resps = np.empty((cap, 4), np.int64)
+    msgs, texts, calls, resps = _message_arrays(cap)
     ext = np.empty(4096, np.uint8)
     dec = np.empty(4096, np.uint8)
     size = np.int64(data.shape[0])
@@ -1179,9 +1246,8 @@ def _canonical(data, starts, ends, nulls):
         if nulls[row]:
             ok[row] = True
             continue
-        start = np.int64(starts[row])
-        end = np.int64(ends[row])
-        if start < 0 or end > size or start > end or end - start > _MAX_VALUE:
+        start, end = _value_range(starts, ends, size, row)
+        if start < 0:
             continue
         if start == end or (data[start] != 0x5B and data[start] != 0x7B):
             ok[row] = True  # not parsed by `_loads`: None
@@ -1194,10 +1260,7 @@ def _canonical(data, starts, ends, nulls):
             continue
         if n + 1 > cap:
             cap = n + 1
-            msgs = np.empty((cap, M_COLS), np.int64)
-            texts = np.empty(cap, np.int64)
-            calls = np.empty((cap, C_COLS), np.int64)
-            resps = np.empty((cap, 4), np.int64)
+            msgs, texts, calls, resps = _message_arrays(cap)
         ext = _grow(ext, 0, end - start + 16)
         nm, nt, nc = _interpret(data, dec, tape, n, msgs, texts, calls, resps, ext, stack, counts, keys)
         if nm < 0:
@@ -1205,26 +1268,7 @@ def _canonical(data, starts, ends, nulls):
         ok[row] = True
         if nm == 0:
             continue
-        need_m = 2
-        need_t = 0
-        need_c = 2
-        for j in range(nm):
-            need_m += 64 + _str_bound(tape, msgs[j, M_ROLE])
-            if msgs[j, M_KIND] == 1:
-                need_m += _str_bound(tape, msgs[j, M_ID])
-                if msgs[j, M_VT] == VT_STR:
-                    need_m += _str_bound(tape, texts[msgs[j, M_X]])
-                elif msgs[j, M_VT] == VT_EXT:
-                    need_m += _ext_bound(msgs[j, M_X], msgs[j, M_Y])
-            else:
-                for t in range(msgs[j, M_LO], msgs[j, M_HI]):
-                    need_m += _str_bound(tape, texts[t])
-                need_m += _str_bound(tape, msgs[j, M_FINISH])
-            need_t += _content_length(tape, texts, msgs, j) + 1
-        for c in range(nc):
-            one = _call_bound(tape, calls, c)
-            need_m += one
-            need_c += one
+        need_m, need_t, need_c = _bounds(tape, texts, msgs, calls, nm, nc, True)
         out_m = _grow(out_m, pm, need_m)
         out_s = _grow(out_s, ps, need_t)
         out_t = _grow(out_t, pt, need_t)
@@ -1272,13 +1316,7 @@ def _canonical(data, starts, ends, nulls):
                     pm += 1
                 if msgs[j, M_CHI] > msgs[j, M_CLO]:
                     pm = _put_literal(_W_CALLS, out_m, pm)
-                    for c in range(msgs[j, M_CLO], msgs[j, M_CHI]):
-                        if c > msgs[j, M_CLO]:
-                            out_m[pm] = 0x2C
-                            pm += 1
-                        pm = _put_call(data, dec, tape, ext, calls, c, out_m, pm)
-                    out_m[pm] = 0x5D
-                    pm += 1
+                    pm = _put_calls(data, dec, tape, ext, calls, msgs[j, M_CLO], msgs[j, M_CHI], out_m, pm)
                 if msgs[j, M_FINISH] >= 0:
                     pm = _put_literal(_W_FINISH, out_m, pm)
                     pm = _put_str(data, dec, tape, msgs[j, M_FINISH], out_m, pm)
@@ -1310,15 +1348,7 @@ def _canonical(data, starts, ends, nulls):
         # requested calls
         if nc > 0:
             valid[3, row] = True
-            out_c[pc] = 0x5B
-            pc += 1
-            for c in range(nc):
-                if c > 0:
-                    out_c[pc] = 0x2C
-                    pc += 1
-                pc = _put_call(data, dec, tape, ext, calls, c, out_c, pc)
-            out_c[pc] = 0x5D
-            pc += 1
+            pc = _put_calls(data, dec, tape, ext, calls, 0, nc, out_c, pc)
     off[0, count] = pm
     off[1, count] = ps
     off[2, count] = pt
@@ -1392,9 +1422,7 @@ def _completion(data, starts, ends, nulls):
     off = np.zeros(count + 1, np.int64)
     valid = np.zeros(count, np.bool_)
     size = np.int64(data.shape[0])
-    room = np.int64(16)
-    for row in range(count):
-        room += max(np.int64(0), min(np.int64(ends[row]), size) - np.int64(starts[row]))
+    room = 16 + _values_length(starts, ends, size)
     out = np.empty(room, np.uint8)
     pos = 0
     tape = np.empty((1024, T_COLS), np.int64)
@@ -1405,9 +1433,8 @@ def _completion(data, starts, ends, nulls):
         if nulls[row]:
             ok[row] = True
             continue
-        start = np.int64(starts[row])
-        end = np.int64(ends[row])
-        if start < 0 or end > size or start > end or end - start > _MAX_VALUE:
+        start, end = _value_range(starts, ends, size, row)
+        if start < 0:
             continue
         a = start  # the text written: the value itself, or the object's text or content
         b = end
