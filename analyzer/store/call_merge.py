@@ -139,15 +139,19 @@ FROM (
 WHERE r.kind <> 'log' AND r.trace_id = e.trace_id AND r.span_id = e.span_id"""
 
 
-# a model call's text: what its output messages say, when nothing gave it text directly
-_TEXT_FROM_OUTPUT_SQL = """UPDATE record_store r SET text = x.text
+# a model call's text: what its output messages say, when nothing gave it text directly. Only
+# messages whose JSON holds the key "content" can say anything: a cheap test that spares the
+# JSON reading of the outputs that only request tool calls (0.04 s at 200k rich spans)
+_WANTING_TEXT = ("kind = 'llm_call' AND text IS NULL AND output_messages IS NOT NULL"
+                 " AND contains(output_messages, '\"content\"')")
+_TEXT_FROM_OUTPUT_SQL = f"""UPDATE record_store r SET text = x.text
 FROM (
     SELECT record_id, string_agg(message ->> 'content', chr(10) ORDER BY position) AS text
     FROM (
         SELECT record_id, unnest(output_messages::JSON[]) AS message,
                generate_subscripts(output_messages::JSON[], 1) AS position
         FROM record_store
-        WHERE kind = 'llm_call' AND text IS NULL AND output_messages IS NOT NULL
+        WHERE {_WANTING_TEXT}
     )
     WHERE coalesce(message ->> 'role', 'assistant') NOT IN ('tool', 'system', 'user')
       AND message ->> 'content' IS NOT NULL AND message ->> 'content' <> ''
@@ -203,7 +207,7 @@ def merge_calls_and_lend_events(con: duckdb.DuckDBPyConnection) -> None:
     # its scans and JSON reads (~0.15 s for the three at 200k rich spans)
     if _any(con, "kind = 'log' AND span_id IS NOT NULL"):
         con.execute(_lend_sql())
-    if _any(con, "kind = 'llm_call' AND text IS NULL AND output_messages IS NOT NULL"):
+    if _any(con, _WANTING_TEXT):
         con.execute(_TEXT_FROM_OUTPUT_SQL)
     if _any(con, _WANTING.format(missing="args")):
         con.execute(_TOOL_ARGS_FROM_REQUESTS_SQL)
