@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -190,6 +191,55 @@ def _place(row: list[Any], res: ResourceContext, scope: str | None, start_ns: in
     row[I["scope"]] = scope
 
 
+_LOG_FIELDS = ("session_own", "session_rank", "agent", "tool_name", "tool_call_id")
+
+
+def _log_fields(name: str, attrs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The (column, value) pairs a log record takes from its attributes (`normalize`'s session,
+    agent and tool fields). Log records of one instrumentation repeat a few attribute sets: a
+    set of string values is normalized once (`_log_fields_of`; only strings, as a cache key
+    would take 1, 1.0 and True for one value)."""
+    if all(type(value) is str for value in attrs.values()):
+        return _log_fields_of(name, tuple(attrs.items()))
+    return _fields_of(name, attrs)
+
+
+@lru_cache(maxsize=4096)
+def _log_fields_of(name: str, items: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, Any], ...]:
+    return _fields_of(name, dict(items))
+
+
+def _fields_of(name: str, attrs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    fields = normalize(attrs, name)
+    return tuple((key, fields[key]) for key in _LOG_FIELDS if fields.get(key) is not None)
+
+
+# GenAI event log records repeat: an instrumentation sends a conversation's history again as
+# events of every later call. Each distinct event (its repr: exact for the values a log record
+# holds, unlike a JSON text, which writes NaN as null) is read once, up to this size.
+_EVENT_MEMO_CHARS = 1 << 16
+_EVENTS: dict[str, tuple[tuple[str, Any], ...]] = {}  # repr -> fields, of the events read lately
+
+
+def _event_fields(name: str, body: Any, attrs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The (column, value) pairs a GenAI event log record takes from its content
+    (`call_fields` of a model call)."""
+    key = repr((name, body, attrs))
+    if len(key) > _EVENT_MEMO_CHARS:
+        return _read_event(name, body, attrs)
+    found = _EVENTS.get(key)
+    if found is None:
+        if len(_EVENTS) >= 4096:
+            _EVENTS.clear()
+        found = _EVENTS[key] = _read_event(name, body, attrs)
+    return found
+
+
+def _read_event(name: str, body: Any, attrs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple((key, value) for key, value in call_fields("llm_call", [(name, body, attrs)]).items()
+                 if value is not None)
+
+
 def emit_log(
     sink: RecordSink,
     pos: str,
@@ -212,20 +262,17 @@ def emit_log(
     report_bad_ids(sink, pos, flags)
     if time_from_observed:  # no timeUnixNano: the collector's observed time stands in
         flags.append("time_from_observed")
-    fields = normalize(attrs, event_name or "")
     row = sink.new_row(pos)
-    for key in ("session_own", "session_rank", "agent", "tool_name", "tool_call_id"):
-        if fields.get(key) is not None:
-            row[I[key]] = fields[key]
+    for key, value in _log_fields(event_name or "", attrs):
+        row[I[key]] = value
     row[I["kind"]] = "log"
     row[I["layer"]] = "other"
     row[I["name"]] = event_name or severity_text or "log"
     row[I["operation"]] = event_name
     row[I["text"]] = json_text(body)
     if is_genai_event(event_name):
-        for key, value in call_fields("llm_call", [(event_name, body, attrs)]).items():
-            if value is not None:
-                row[I[key]] = value
+        for key, value in _event_fields(event_name, body, attrs):
+            row[I[key]] = value
     if severity_number >= SEVERITY_ERROR:
         row[I["status"]] = "error"
         row[I["error_message"]] = json_text(body)
