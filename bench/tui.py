@@ -76,7 +76,7 @@ def build_store(path: Path, records: int) -> float:
     columns = ", ".join(f"{values.get(name, 'NULL')}::{sql_type} AS \"{name}\"" for name, sql_type, _ in RECORD_COLUMNS)
     # Two passes of SELECT: fields referenced by other fields (source_kind, clock_domain) first.
     store.con.execute(f"""
-        INSERT INTO record_store
+        INSERT INTO record_store BY NAME
         SELECT {columns} FROM (
             SELECT i, i // {RECORDS_PER_SESSION} AS session, i % {RECORDS_PER_SESSION} AS pos,
                    {case(0)} AS source_kind, {case(4)} AS clock_domain

@@ -60,7 +60,7 @@ class Store:
         unknown = {k for r in self.rows for k in r} - set(COLUMN_NAMES)
         assert not unknown, unknown
         batch = pa.Table.from_pylist(self.rows, schema=ARROW_SCHEMA)  # noqa: F841 (read by DuckDB)
-        self.con.execute("INSERT INTO record_store SELECT * FROM batch")
+        self.con.execute("INSERT INTO record_store BY NAME SELECT * FROM batch")
         self.rows = []
 
 
