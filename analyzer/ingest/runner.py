@@ -154,13 +154,14 @@ def ingest(
     gc.disable()  # millions of short-lived rows: the cycle collector only costs time here
     batches = _StoreBatches(store)
     try:
-        with ParallelReader() as parallel:  # starts worker processes only for a large file
-            for path, display in input_files(paths):
-                summary.files += 1
-                _ingest_file(path, display, batches, summary, extra_ingesters, parallel)
-                if progress:
-                    progress(display, summary.bytes, summary.records)
-        batches.close()
+        with store.inserting():
+            with ParallelReader() as parallel:  # starts worker processes only for a large file
+                for path, display in input_files(paths):
+                    summary.files += 1
+                    _ingest_file(path, display, batches, summary, extra_ingesters, parallel)
+                    if progress:
+                        progress(display, summary.bytes, summary.records)
+            batches.close()
     except BaseException:  # interrupted (Ctrl-C) or a bug: keep what was read, as file by file loads did
         with contextlib.suppress(Exception):
             batches.close()

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -175,6 +177,19 @@ class Store:
     def known_files(self) -> dict[str, str]:
         """Content hash → path of every file ingested before (one query for a whole run)."""
         return dict(self.con.execute("SELECT content_hash, path FROM files").fetchall())
+
+    @contextlib.contextmanager
+    def inserting(self) -> Iterator[None]:
+        """While an ingest inserts its batches: DuckDB on one thread. Each insert is one batch on
+        the loading thread, while the scanner and normalization keep the cores busy; DuckDB's
+        own threads only competed with them (200k rich spans in memory, 5 paired runs: 0.91x
+        the wall, 0.90x the CPU, 120 MiB less at the peak). Finalize's queries get them back."""
+        threads = self.con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        self.con.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(threads)}")
 
     def load(self, table: pa.Table) -> None:
         """Bulk insert one Arrow batch in the record schema."""

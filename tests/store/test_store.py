@@ -166,3 +166,29 @@ def test_an_in_memory_store_is_not_checkpointed_while_it_loads(tmp_path):
     in_memory, on_disk = Store(), Store(tmp_path / "s.duckdb")
     assert in_memory.con.execute(threshold).fetchone() != on_disk.con.execute(threshold).fetchone()
     assert in_memory.con.execute(threshold).fetchone()[0] == "931.3 GiB"  # 1 TB: never
+
+
+def test_duckdb_inserts_on_one_thread_and_finalize_has_them_all(monkeypatch):
+    """While an ingest inserts, DuckDB's own threads would only compete with the reading for
+    the cores; its finishing queries run with every thread again, and so does what follows."""
+    from analyzer.ingest import runner
+
+    threads = "SELECT current_setting('threads')"
+    store = Store()
+    before = store.con.execute(threads).fetchall()[0][0]
+    seen: dict[str, list[int]] = {"load": [], "finalize": []}
+    load, finalize = Store.load, Store.finalize
+
+    def counted_load(self, table):
+        seen["load"].append(self.con.execute(threads).fetchall()[0][0])
+        load(self, table)
+
+    def counted_finalize(self):
+        seen["finalize"].append(self.con.execute(threads).fetchall()[0][0])
+        finalize(self)
+
+    monkeypatch.setattr(Store, "load", counted_load)
+    monkeypatch.setattr(Store, "finalize", counted_finalize)
+    runner.ingest([FIXTURES / "demo"], store)
+    assert seen["load"] and set(seen["load"]) == {1}
+    assert seen["finalize"] == [before] and store.con.execute(threads).fetchall()[0][0] == before
