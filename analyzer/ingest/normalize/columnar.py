@@ -5,10 +5,13 @@ The long attribute table is pivoted once (numpy: for every attribute key that
 `conventions.py` names, each span's row of it, a repeated key keeping its last value), then
 each target column is filled key by key in the table's order of preference. Values go through
 Arrow kernels where the decoder is plain (text, ids, payloads, integers: the common case);
-anything else (message lists, content blocks, Python literals, values of an unusual type) goes
-through semconv's own decoder, value by value, so both paths share one definition of every
-convention. Classification runs once per distinct combination of the attributes it reads,
-through `semconv.classify` itself."""
+message lists given as text (GenAI, flattened OpenInference and deprecated GenAI, Google ADK's
+Gemini requests and responses) and completion texts through compiled kernels, which take the
+shapes they can prove equal to the reference; anything else (the rows the kernels leave,
+content blocks, Python literals, values of an unusual type) goes through semconv's own
+decoder, value by value, so both paths share one definition of every convention.
+Classification runs once per distinct combination of the attributes it reads, through
+`semconv.classify` itself."""
 
 from __future__ import annotations
 
