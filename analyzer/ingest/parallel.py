@@ -112,7 +112,7 @@ def load_readers(mode: str) -> None:
     kernels from its cache included, ahead of the first part."""
     from analyzer.ingest.normalize import columnar  # the columnar readers' normalization
 
-    kernel = columnar.genai_kernel()
+    kernel = columnar.compiled("genai_kernel")
     if kernel is not None:
         kernel.warm()  # from numba's cache
     if mode == "proto-stream":

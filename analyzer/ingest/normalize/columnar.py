@@ -15,6 +15,7 @@ Classification runs once per distinct combination of the attributes it reads, th
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,32 +205,13 @@ def _empty(value: Any) -> bool:
 KERNEL_MIN_ROWS = 256
 
 
-def genai_kernel():
-    """The compiled GenAI message kernel (imports numba), or None without numba."""
+def compiled(name: str):
+    """The compiled kernel module `name` of this package (`genai_kernel`, `flat_kernel`,
+    `gemini_kernel`, `block_kernel`: importing one imports numba), or None without numba."""
     try:
-        from analyzer.ingest.normalize import genai_kernel
+        return importlib.import_module(f"analyzer.ingest.normalize.{name}")
     except ImportError:
         return None
-    return genai_kernel
-
-
-def flat_kernel():
-    """The compiled kernel of flattened message lists (imports numba), or None without numba."""
-    try:
-        from analyzer.ingest.normalize import flat_kernel
-    except ImportError:
-        return None
-    return flat_kernel
-
-
-def gemini_kernel():
-    """The compiled kernel of Google ADK's model requests and responses (imports numba), or
-    None without numba."""
-    try:
-        from analyzer.ingest.normalize import gemini_kernel
-    except ImportError:
-        return None
-    return gemini_kernel
 
 
 def _messages_reader(key: str, decoder: str):
@@ -239,10 +221,10 @@ def _messages_reader(key: str, decoder: str):
     `messages` decoder reads, ADK's responses only: the others hold shapes the kernel would
     parse only to refuse."""
     if decoder == "genai_messages":
-        kernel = genai_kernel()
+        kernel = compiled("genai_kernel")
         return None if kernel is None else kernel.canonical_genai
     if decoder == "gemini_request" or (decoder == "messages" and key == "gcp.vertex.agent.llm_response"):
-        kernel = gemini_kernel()
+        kernel = compiled("gemini_kernel")
         if kernel is not None:
             return kernel.canonical_request if decoder == "gemini_request" else kernel.canonical_response
     return None
@@ -252,10 +234,10 @@ def _text_reader(decoder: str):
     """The compiled reading of a text decoder ((values, rows) → (ok, texts), the strings read
     in place), or None without numba or kernel: completions, ADK's system instructions."""
     if decoder == "completion_text":
-        kernel = genai_kernel()
+        kernel = compiled("genai_kernel")
         return None if kernel is None else kernel.completion_texts
     if decoder == "gemini_system":
-        kernel = gemini_kernel()
+        kernel = compiled("gemini_kernel")
         return None if kernel is None else kernel.system_texts
     return None
 
@@ -290,7 +272,7 @@ def genai_message_texts(values: pa.Array, key: str) -> tuple[pa.Array, pa.Array,
     """(JSON, system text, words, requested calls) of each GenAI message-list text of `values`
     (attribute `key` decoded as `genai_messages`), all null where it decodes to nothing: the
     compiled kernel when there are enough rows, semconv's decoder for the rows it leaves."""
-    kernel = genai_kernel()
+    kernel = compiled("genai_kernel")
     count = len(values)
     if kernel is not None and count >= KERNEL_MIN_ROWS:
         fast = kernel.canonical_genai(values)
@@ -464,7 +446,7 @@ class _Normalizer:
         if rows is None:
             return None
         rows = rows[np.isin(self.attrs.spans[rows], candidates)]
-        if len(np.unique(self.attrs.spans[rows])) < KERNEL_MIN_ROWS or (kernel := flat_kernel()) is None:
+        if len(np.unique(self.attrs.spans[rows])) < KERNEL_MIN_ROWS or (kernel := compiled("flat_kernel")) is None:
             return None
         return kernel.flat_messages(self.attrs.names, self.attrs.codes, self.attrs.spans, self.attrs.vtype,
                                     self.str_col, rows, key + ".", "oi" if decoder == "openinference_flat" else "genai")

@@ -189,7 +189,7 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
     (`block_kernel`: plain text and the common Bedrock Converse content blocks) when there are
     enough of them, else (and for the events the kernel does not take) by the reference's own
     `_message`; a span's columns are the joins of its events' parts."""
-    from analyzer.ingest.normalize.columnar import KERNEL_MIN_ROWS  # (columnar imports this module)
+    from analyzer.ingest.normalize.columnar import KERNEL_MIN_ROWS, compiled  # (columnar imports this module)
 
     position = np.full(n_events, -1, np.int64)
     position[at] = np.arange(len(at))
@@ -216,7 +216,7 @@ def _message_events(at: np.ndarray, ev_span: np.ndarray, names: pa.ChunkedArray,
     for_tools[codes[tool]] = True
     for_others = np.zeros(len(first), bool)
     for_others[codes[~tool]] = True
-    kernel = _block_kernel() if len(first) >= KERNEL_MIN_ROWS else None
+    kernel = compiled("block_kernel") if len(first) >= KERNEL_MIN_ROWS else None
     if kernel is not None:
         ok, done = _kernel_parts(kernel, first_names, keys, texts, rep, bounds)
     else:
@@ -279,16 +279,6 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.nda
     `rows`, range i at rows[bounds[i]:bounds[i + 1]]."""
     bounds = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     return bounds, np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
-
-
-def _block_kernel():
-    """The compiled kernel of one-message-an-event GenAI events (imports numba), or None
-    without numba."""
-    try:
-        from analyzer.ingest.normalize import block_kernel
-    except ImportError:
-        return None
-    return block_kernel
 
 
 def _kernel_parts(kernel: Any, names: pa.Array, keys: pa.Array, texts: pa.Array, rows: np.ndarray,
