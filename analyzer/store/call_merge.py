@@ -29,6 +29,7 @@ EVENT_PHASE_ORDER = "CASE phase WHEN 'start' THEN 0 WHEN 'success' THEN 1 WHEN '
 # message columns a span takes from the GenAI event log records attached to it
 LENT_COLUMNS = ("input_messages", "output_messages", "system_instructions", "requested_tool_calls")
 
+
 def _flag_added(flag: str) -> str:
     """SQL: record_store r's flags with `flag` appended (the store keeps them as JSON text)."""
     return f"to_json(list_append(coalesce(r.flags::VARCHAR[], []::VARCHAR[]), '{flag}'))"

@@ -162,6 +162,24 @@ def _only_key(data, dec, tape, obj):
 
 
 @_leaf
+def _members(data, dec, tape, obj, a, b, c):
+    """The values (tape indices; -2: absent) of the keys of codes a, b and c (`_block_key`) in
+    object obj, whose keys the caller found unique."""
+    va = vb = vc = -2
+    k = obj + 1
+    while k < tape[obj, T_NEXT]:
+        field = _block_key(data, dec, tape, k)
+        if field == a:
+            va = k + 1
+        elif field == b:
+            vb = k + 1
+        elif field == c:
+            vc = k + 1
+        k = tape[k + 1, T_NEXT]
+    return va, vb, vc
+
+
+@_leaf
 def _json_piece(data, dec, tape, v, pieces, p, ext, epos, stack, counts, keys):
     """A `json` block's text (`json_text(value) or ""`) as piece p: (ok, ext position)."""
     vt, x, y, epos = _value_text(data, dec, tape, v, ext, epos, stack, counts, keys)
@@ -199,17 +217,7 @@ def _interpret(data, dec, tape, pieces, calls, results, ext, stack, counts, keys
         elif key == B_TOOLUSE:
             if tape[v, T_KIND] != K_OBJ or not _keys_unique(data, dec, tape, v, keys):
                 return -1, 0, 0
-            call_id = name = arguments = -2
-            k = v + 1
-            while k < tape[v, T_NEXT]:
-                field = _block_key(data, dec, tape, k)
-                if field == B_ID:
-                    call_id = k + 1
-                elif field == B_NAME:
-                    name = k + 1
-                elif field == B_INPUT:
-                    arguments = k + 1
-                k = tape[k + 1, T_NEXT]
+            call_id, name, arguments = _members(data, dec, tape, v, B_ID, B_NAME, B_INPUT)
             if call_id < 0 or name < 0 or tape[call_id, T_KIND] != K_STR or tape[name, T_KIND] != K_STR:
                 return -1, 0, 0
             vt, x, y, epos = _value_text(data, dec, tape, arguments, ext, epos, stack, counts, keys)
@@ -233,17 +241,7 @@ def _interpret(data, dec, tape, pieces, calls, results, ext, stack, counts, keys
             continue
         if tape[v, T_KIND] != K_OBJ or not _keys_unique(data, dec, tape, v, keys):
             return -1, 0, 0
-        call_id = status = content = -2
-        k = v + 1
-        while k < tape[v, T_NEXT]:
-            field = _block_key(data, dec, tape, k)
-            if field == B_ID:
-                call_id = k + 1
-            elif field == B_STATUS:
-                status = k + 1
-            elif field == B_CONTENT:
-                content = k + 1
-            k = tape[k + 1, T_NEXT]
+        call_id, status, content = _members(data, dec, tape, v, B_ID, B_STATUS, B_CONTENT)
         if call_id < 0 or tape[call_id, T_KIND] != K_STR or (status >= 0 and tape[status, T_KIND] != K_STR):
             return -1, 0, 0
         results[nr, R_ID] = call_id
