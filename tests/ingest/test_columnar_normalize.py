@@ -270,3 +270,45 @@ def test_details_events_give_the_system_text_of_their_input_messages(monkeypatch
             assert columns["system_instructions"][span].as_py() == want["system_instructions"], span
             checked += 1
     assert checked
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_string_column_filled_in_order_shares_its_characters_and_equals_arrows_take(seed):
+    """`_Column.array` spreads a column filled span by span (new offsets and validity, the same
+    characters) and takes otherwise; either way it gives what Arrow's take gives: sliced
+    values, empty and unicode strings, values for no span, for every span, refilled spans."""
+    import random
+
+    import numpy as np
+    import pyarrow as pa
+
+    from analyzer.ingest.normalize.columnar import _Column
+
+    rng = random.Random(seed)
+    n = rng.randint(0, 60)
+    column = _Column(n, pa.string())
+    for _ in range(rng.randint(1, 3)):
+        spans = np.array(sorted(rng.sample(range(n), rng.randint(0, n))), np.int64)
+        if rng.random() < 0.2:
+            spans = spans[::-1].copy()
+        words = [rng.choice(["", "a", "été", "x" * rng.randint(0, 40), None]) for _ in range(len(spans) + 3)]
+        values = pa.array(words, pa.string()).slice(rng.randint(0, 3), len(spans))
+        column.put(spans, values)
+    expected = column._at(column.idx) if column.pieces else pa.nulls(n, pa.string())
+    got = column.array()
+    got.validate(full=True)
+    assert got.to_pylist() == expected.to_pylist()
+
+
+def test_a_column_filled_span_by_span_is_not_copied():
+    import numpy as np
+    import pyarrow as pa
+
+    from analyzer.ingest.normalize.columnar import _Column
+
+    column = _Column(5, pa.string())
+    values = pa.array(["zero", "one", "two", "three"]).slice(1, 2)
+    column.put(np.array([1, 3]), values)
+    got = column.array()
+    assert got.to_pylist() == [None, "one", None, "two", None]
+    assert got.buffers()[2].address == values.buffers()[2].address

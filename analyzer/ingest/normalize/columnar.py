@@ -177,7 +177,14 @@ class _Column:
         return data.take(pa.array(idx, mask=idx < 0))
 
     def array(self) -> pa.Array:
-        return self._at(self.idx) if self.pieces else pa.nulls(len(self.idx), self.type)
+        if not self.pieces:
+            return pa.nulls(len(self.idx), self.type)
+        if self.type == pa.string():
+            data = pa.concat_arrays(self.pieces) if len(self.pieces) > 1 else self.pieces[0]
+            spread = _spread(data, self.idx)
+            if spread is not None:
+                return spread
+        return self._at(self.idx)
 
     def values_at(self, spans: np.ndarray) -> list[Any]:
         return self.values_at_arrow(spans).to_pylist()
@@ -186,6 +193,27 @@ class _Column:
         if not self.pieces or not len(spans):
             return pa.nulls(len(spans), self.type)
         return self._at(self.idx[spans])
+
+
+def _spread(values: pa.Array, idx: np.ndarray) -> pa.Array | None:
+    """`values` (strings, no nulls) at the rows whose `idx` is >= 0, nulls elsewhere, when those
+    rows take every value once and in order (a column filled span by span, as most are): new
+    offsets and a validity bitmap around the same character data, where Arrow's take copies every
+    character (0.18 s of 132 MB for 200k rich spans). None when the rows are not that."""
+    valid = idx >= 0
+    count = int(np.count_nonzero(valid))
+    if count != len(values) or values.null_count or not (idx[valid] == np.arange(count)).all():
+        return None
+    offsets = np.frombuffer(values.buffers()[1], np.int32, count + 1, values.offset * 4)
+    lengths = np.zeros(len(idx), np.int32)
+    lengths[valid] = np.diff(offsets)
+    spread = np.empty(len(idx) + 1, np.int32)
+    spread[0] = offsets[0]
+    np.cumsum(lengths, out=spread[1:])
+    spread[1:] += offsets[0]
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.StringArray.from_buffers(len(idx), pa.py_buffer(spread), values.buffers()[2], bitmap,
+                                       len(idx) - count)
 
 
 def _to_arrow(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
