@@ -49,14 +49,14 @@ class IngestSummary:
 
 
 # Rows gathered before one INSERT. Inserts run on the loading thread beside the reading, so the
-# last one is what is left to wait for. Into a store file each insert also compresses: 200k
-# rich spans took 3.8 s at 65,536 rows, 4.2 s at 122,880 (DuckDB's row group size), 4.1 s at
-# 40,960 and 1.3x the time at 32,768. In memory, smaller inserts hold fewer records waiting in
-# Arrow while one is inserted: 32,768 rows took the time of 65,536 with 180-250 MB less at the
+# last one is what is left to wait for; smaller inserts hold fewer records waiting in Arrow while
+# one is inserted. In memory, 32,768 rows took the time of 65,536 with 180-250 MB less at the
 # peak; 16,384 take 0.95x the wall of 32,768 with another 100-260 MB less (200k spans of Google
-# ADK's own instrumentation: 1.70 GB against 1.89, medians of 5 pairs).
-LOAD_ROWS = 65_536
-MEMORY_LOAD_ROWS = 16_384
+# ADK's own instrumentation: 1.70 GB against 1.89, medians of 5 pairs). Into a file, where a
+# transaction of several inserts is compressed at its commit (`Store.transactions`), 16,384 to
+# 65,536 rows take the same time (4.1-4.6 s for 200k rich spans), and 16,384 the least memory
+# (1.23-1.29 GB against 1.37-1.45).
+LOAD_ROWS = 16_384
 # DuckDB inserts on a loading thread beside the reading (off: the bench's per-stage CPU split).
 LOAD_ON_THREAD = True
 
@@ -75,7 +75,6 @@ class _StoreBatches:
         self._table_rows = 0
         self._loader = None  # the loading thread, started by the first insert
         self._loading = None  # the insert in progress
-        self._insert_rows = LOAD_ROWS if store.path else MEMORY_LOAD_ROWS
         self._files: list[FileEntry] = []
         self.known = store.known_files()  # content hash -> path, this run's files included
 
@@ -89,12 +88,11 @@ class _StoreBatches:
         self._queue(table)
 
     def _queue(self, table: pa.Table) -> None:
-        """Insert in batches of at least LOAD_ROWS rows (MEMORY_LOAD_ROWS into an in-memory
-        store): DuckDB's cost per INSERT is about that of 30k rows (20 inserts of 10k rows cost
-        4x one of 200k)."""
+        """Insert in batches of at least LOAD_ROWS rows: DuckDB has a cost per INSERT (20
+        inserts of 10k rows cost 4x one of 200k)."""
         self._tables.append(table)
         self._table_rows += table.num_rows
-        if self._table_rows >= self._insert_rows:
+        if self._table_rows >= LOAD_ROWS:
             self._insert()
 
     def _insert(self) -> None:
@@ -150,30 +148,31 @@ def ingest(
     """Load every file under `paths` into `store`, then resolve sessions and align clocks.
     `extra_ingesters` (e.g. harness mappings) are asked before the built-in ones."""
     summary = IngestSummary()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # millions of short-lived rows: the cycle collector only costs time here
-    batches = _StoreBatches(store)
-    try:
-        with store.inserting():
-            with ParallelReader() as parallel:  # starts worker processes only for a large file
-                for path, display in input_files(paths):
-                    summary.files += 1
-                    _ingest_file(path, display, batches, summary, extra_ingesters, parallel)
-                    if progress:
-                        progress(display, summary.bytes, summary.records)
-            batches.close()
-    except BaseException:  # interrupted (Ctrl-C) or a bug: keep what was read, as file by file loads did
-        with contextlib.suppress(Exception):
-            batches.close()
-        raise
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    store.add_problems(
-        [(p.path, p.position, p.reason, "skipped") for p in summary.skipped]
-        + [(p.path, p.position, p.reason, "error") for p in summary.errors]
-    )
-    store.finalize()
+    with store.transactions():
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # millions of short-lived rows: the cycle collector only costs time here
+        batches = _StoreBatches(store)
+        try:
+            with store.inserting():
+                with ParallelReader() as parallel:  # starts worker processes only for a large file
+                    for path, display in input_files(paths):
+                        summary.files += 1
+                        _ingest_file(path, display, batches, summary, extra_ingesters, parallel)
+                        if progress:
+                            progress(display, summary.bytes, summary.records)
+                batches.close()
+        except BaseException:  # interrupted (Ctrl-C) or a bug: keep what was read, as file by file loads did
+            with contextlib.suppress(Exception):
+                batches.close()
+            raise
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        store.add_problems(
+            [(p.path, p.position, p.reason, "skipped") for p in summary.skipped]
+            + [(p.path, p.position, p.reason, "error") for p in summary.errors]
+        )
+        store.finalize()
     return summary
 
 

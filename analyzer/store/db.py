@@ -30,6 +30,10 @@ RESOLVED_COLUMNS = [("session_id", "VARCHAR"), ("resolved_step", "INTEGER"), ("t
 READABLE_VERSIONS = (1, 2, SCHEMA_VERSION)
 # finalize updates the resolved columns in place up to this many records, else rebuilds the table
 UPDATE_MAX_ROWS = 300_000
+# Rows a store file takes in one transaction of an ingest (`Store.transactions`): about one of
+# DuckDB's row groups (122,880 rows), which a commit compresses and writes at once. The rows of an
+# open transaction wait in memory: one transaction for 1M rich spans peaked at 6.1 GB.
+COMMIT_ROWS = 122_880
 
 _INGESTED = ", ".join(f'"{name}"' for name in COLUMN_NAMES)
 _JSON_COLUMNS = frozenset(name for name, sql_type, _ in RECORD_COLUMNS if sql_type == "JSON")
@@ -93,6 +97,7 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = str(path) if path else None
+        self._uncommitted: int | None = None  # rows inserted in the open transaction of `transactions`
         try:
             self.con = duckdb.connect(self.path or ":memory:")
         except duckdb.IOException as exc:
@@ -191,6 +196,34 @@ class Store:
         finally:
             self.con.execute(f"SET threads = {int(threads)}")
 
+    @contextlib.contextmanager
+    def transactions(self) -> Iterator[None]:
+        """A store file takes an ingest's inserts in transactions of COMMIT_ROWS rows or more,
+        and the last of them with finalize. An insert on its own made DuckDB write its rows
+        to the log and again at a checkpoint, and finalize rewrote rows already on disk; here
+        each row is compressed and written once, at a commit, and the commits of the inserts
+        run on the loading thread while the reading goes on (200k rich spans, whole process, 5
+        pairs: 0.96x the wall, 0.93x the CPU, 1,253 MiB at the peak against 1,453; 1M: 24.7 s
+        against 37.2 s). An ingest that stops early commits what it has read, as inserts of
+        their own kept it. An in-memory store is left as it is (no log to spare)."""
+        if not self.path:
+            yield
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._uncommitted = 0
+        try:
+            yield
+        except BaseException:
+            self._uncommitted = None
+            try:
+                self.con.execute("COMMIT")
+            except duckdb.Error:  # the transaction failed in DuckDB itself: nothing to keep
+                with contextlib.suppress(duckdb.Error):
+                    self.con.execute("ROLLBACK")
+            raise
+        self._uncommitted = None
+        self.con.execute("COMMIT")
+
     def load(self, table: pa.Table) -> None:
         """Bulk insert one Arrow batch in the record schema."""
         self.con.register("_seamscan_batch", _as_json(table))
@@ -198,6 +231,12 @@ class Store:
             self.con.execute(f"INSERT INTO record_store ({_INGESTED}) SELECT * FROM _seamscan_batch")
         finally:
             self.con.unregister("_seamscan_batch")
+        if self._uncommitted is not None:
+            self._uncommitted += table.num_rows
+            if self._uncommitted >= COMMIT_ROWS:
+                self.con.execute("COMMIT")
+                self.con.execute("BEGIN TRANSACTION")
+                self._uncommitted = 0
 
     def add_file(self, entry: FileEntry) -> None:
         self.con.execute(

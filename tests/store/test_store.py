@@ -192,3 +192,37 @@ def test_duckdb_inserts_on_one_thread_and_finalize_has_them_all(monkeypatch):
     runner.ingest([FIXTURES / "demo"], store)
     assert seen["load"] and set(seen["load"]) == {1}
     assert seen["finalize"] == [before] and store.con.execute(threads).fetchall()[0][0] == before
+
+
+def test_a_store_file_takes_an_ingest_in_transactions_of_commit_rows(monkeypatch, tmp_path):
+    """Into a file, inserts are committed once COMMIT_ROWS rows wait, the last with finalize:
+    the file then holds what an in-memory ingest of the same inputs holds, and the store is
+    out of its transaction (a later statement runs in a transaction of its own)."""
+    from analyzer.ingest import runner
+    from analyzer.store import db
+
+    monkeypatch.setattr(runner, "LOAD_ROWS", 1)
+    monkeypatch.setattr(runner, "BATCH_ROWS", 4)
+    monkeypatch.setattr(db, "COMMIT_ROWS", 6)
+    waiting: list[int] = []
+    load = Store.load
+
+    def watched_load(self, table):
+        load(self, table)
+        waiting.append(self._uncommitted)
+
+    monkeypatch.setattr(Store, "load", watched_load)
+    path = tmp_path / "s.duckdb"
+    store = Store(path)
+    runner.ingest([FIXTURES / "demo"], store)
+    assert len(waiting) > 2 and 0 in waiting[:-1] and all(w is not None and w < 6 for w in waiting)
+    assert store._uncommitted is None
+    store.close()
+    memory = Store()
+    monkeypatch.setattr(Store, "load", load)
+    runner.ingest([FIXTURES / "demo"], memory)
+    reopened = Store(path)
+    for query in ("SELECT * FROM records ORDER BY ALL", "SELECT * FROM sessions ORDER BY ALL",
+                  "SELECT * EXCLUDE (ingested_at) FROM files ORDER BY ALL"):
+        got = reopened.con.execute(query).fetchall()
+        assert got and got == memory.con.execute(query).fetchall()
