@@ -230,6 +230,7 @@ def _ingest_file(
     except OSError as exc:
         summary.errors.append(InputProblem(display, None, f"cannot read: {exc.strerror or exc}"))
         return
+    src.run_bytes = summary.bytes
     summary.bytes += src.size
     sink: RecordSink | None = None
     stored: _AlreadyStored | None = None

@@ -217,3 +217,25 @@ def test_requests_scanned_ahead_keep_their_order_and_their_reader_s_error():
     assert next(ahead) == (0, 0)
     ahead.close()
     assert not any(thread.name == "seamscan-scan" for thread in threading.enumerate())
+
+
+def test_a_run_that_has_read_much_scans_its_smaller_trace_files_too(monkeypatch, tmp_path):
+    """A directory of requests, one a file: the files read before the run passes SCAN_MIN_BYTES
+    take the library, those after it the scanner from SCAN_FILE_MIN_BYTES up, and the store
+    holds what the library alone gives."""
+    stream = FIXTURES / "clock-incidents" / "tools.otlp.pb"
+    requests_ = _messages(stream, "proto-stream")
+    assert len(requests_) >= 10
+    for index, data in enumerate(requests_):
+        (tmp_path / f"r{index:03d}.binpb").write_bytes(data)
+    reference = _store_contents([tmp_path], None, monkeypatch)
+    scanned_files: list[str] = []
+    real_batch = proto_reader._scanned_batch
+    monkeypatch.setattr(proto_reader, "_scanned_batch", lambda data, prefix, *a: (
+        scanned_files.append(prefix), real_batch(data, prefix, *a))[1])
+    monkeypatch.setattr(proto_reader, "SCAN_FILE_MIN_BYTES", 1)
+    threshold = sum(map(len, requests_)) // 2
+    assert max(map(len, requests_)) < threshold
+    got = _store_contents([tmp_path], threshold, monkeypatch)
+    assert 0 < len(scanned_files) < len(requests_)
+    assert got == reference
