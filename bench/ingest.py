@@ -12,6 +12,10 @@ its protobuf floor. Each measurement runs in its own process.
 
     .venv/bin/python bench/ingest.py --spans 1000000
     .venv/bin/python bench/ingest.py --spans 200000 --small-files 0 --conventions pydantic-ai
+    .venv/bin/python bench/ingest.py --corpus traces.pb --corpus exports/
+
+`--corpus` times given OTLP protobuf traces instead: the protobuf floor, then ingest into memory,
+into a store file, and `seamscan ingest --db` as a whole process, each as a multiple of it.
 """
 
 from __future__ import annotations
@@ -358,15 +362,27 @@ peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + workers * resourc
 print(summary.records, elapsed, peak_kb)
 """,
     "proto-floor": """
-import sys, time, resource
+import os, sys, time, resource
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+root = sys.argv[1]
+files = sorted(os.path.join(d, f) for d, _, names in os.walk(root) for f in names) if os.path.isdir(root) else [root]
 t = time.perf_counter(); spans = 0
-with open(sys.argv[1], "rb") as fh:
-    while prefix := fh.read(4):
-        request = ExportTraceServiceRequest()
-        request.ParseFromString(fh.read(int.from_bytes(prefix, "big")))
-        spans += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
+for path in files:  # a Collector stream ([4-byte big-endian length][request] repeated), or one request a file
+    with open(path, "rb") as fh:
+        head = fh.read(5)
+        fh.seek(0)
+        stream = len(head) == 5 and head[0] == 0 and head[4] == 0x0A
+        while data := (fh.read(int.from_bytes(fh.read(4), "big")) if stream else fh.read()):
+            request = ExportTraceServiceRequest()
+            request.ParseFromString(data)
+            spans += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
 print(spans, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+""",
+    "cli": """
+import subprocess, sys, time, resource
+t = time.perf_counter()
+subprocess.run([sys.executable, "-m", "analyzer", "ingest", sys.argv[1], "--db", sys.argv[2], "-q"], check=True)
+print(0, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """,
     "stages": """
 import sys, time
@@ -478,6 +494,25 @@ def measure_conventions(names: list[str], spans: int, folder: Path) -> None:
               f"{seconds / floor_s:>8.1f}x {'':>8} {peak_mb:>8,.0f}")
 
 
+def measure_corpus(path: Path, folder: Path) -> None:
+    """Print, for OTLP protobuf traces at `path` (a Collector stream, one request a file, or a
+    folder of them), the protobuf floor and three ingests as multiples of it: into an in-memory
+    store and into a store file (the ingest call alone), and `seamscan ingest --db` as a whole
+    process (interpreter, imports and the store file's close included)."""
+    floor_spans, floor_s, _ = measure("proto-floor", str(path))
+    db_path = folder / "corpus.duckdb"
+    print(f"{str(path):<34} {floor_spans:,} spans; protobuf floor {floor_s:.2f} s ({floor_spans / floor_s:,.0f} spans/s)")
+    for label, kind, store_args in (("ingest, in-memory store", "ingest", ()),
+                                    ("ingest, --db file store", "ingest", (str(db_path),)),
+                                    ("seamscan ingest --db, whole process", "cli", (str(db_path),))):
+        db_path.unlink(missing_ok=True)
+        Path(f"{db_path}.wal").unlink(missing_ok=True)
+        spans, seconds, peak_mb = measure(kind, str(path), *store_args)
+        assert kind == "cli" or spans == floor_spans, (spans, floor_spans)
+        print(f"  {label:<36} {seconds:>6.2f} s {seconds / floor_s:>6.1f}x floor   peak {peak_mb:>6,.0f} MB")
+    db_path.unlink(missing_ok=True)
+
+
 def measure_small_files(files: int, folder: Path) -> None:
     """Print the CPU time per file of ingesting `files` small harness logs, beside the floor of
     opening and parsing the same lines alone (CPU time: wall time is noise on a shared machine)."""
@@ -500,10 +535,18 @@ def main() -> None:
                              "(fixtures/conventions/<name>.otlp.json; default: pydantic-ai, Strands both ways, "
                              "OpenAI v2, OpenInference, Google ADK); '' to leave them out")
     parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
+    parser.add_argument("--corpus", type=Path, action="append",
+                        help="time these OTLP protobuf traces instead (a file or a folder; repeatable)")
     args = parser.parse_args()
     folder_cm = tempfile.TemporaryDirectory() if args.keep is None else None
     folder = Path(folder_cm.name) if folder_cm else args.keep
     folder.mkdir(parents=True, exist_ok=True)
+    if args.corpus:
+        for path in args.corpus:
+            measure_corpus(path, folder)
+        if folder_cm:
+            folder_cm.cleanup()
+        return
     t = time.perf_counter()
     proto_path, json_path = generate(args.spans, folder)
     print(f"generated {args.spans:,} spans in {time.perf_counter() - t:.1f} s: "
