@@ -299,8 +299,12 @@ class Store:
                         ts_end = record_store.ts_raw_end - x.offset_ns
                     FROM _resolved x WHERE record_store.rowid = x.rid""")
             else:
-                # a table of the same definition (column compression included), filled, renamed
+                # a table of the same definition (column compression included), filled, renamed;
+                # into a file, each row group written as soon as it is full: DuckDB's default
+                # buffers five (1M rich spans: peak 1.96 GB against 2.5-3.0 GB, 23.4 s against 26.8)
                 con.execute(_record_store_ddl("_record_store_new", resolved=True))
+                if self.path:
+                    con.execute("SET write_buffer_row_group_count = 1")
                 con.execute(f"""INSERT INTO _record_store_new BY NAME
                     SELECT r.* EXCLUDE ({", ".join(name for name, _ in RESOLVED_COLUMNS)}),
                            coalesce(x.session_id, r.session_own) AS session_id,
@@ -311,6 +315,7 @@ class Store:
                 con.execute("DROP TABLE record_store")
                 con.execute("ALTER TABLE _record_store_new RENAME TO record_store")
         finally:
+            con.execute("RESET write_buffer_row_group_count")
             con.execute("DROP TABLE IF EXISTS temp._resolved")
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
         self._create_views()

@@ -40,6 +40,9 @@ def test_records_is_a_projection_with_the_joined_values(tmp_path, monkeypatch, u
     assert store.count("records") > 100
     plan = "\n".join(row[1] for row in store.con.execute("EXPLAIN SELECT * FROM records").fetchall())
     assert "JOIN" not in plan.upper()
+    # the rebuild's setting for writing row groups to the file is DuckDB's own again afterwards
+    setting = "SELECT current_setting('write_buffer_row_group_count')"
+    assert store.con.execute(setting).fetchone() == Store().con.execute(setting).fetchone()
     # a store opened again with --db (check, trace, tui) sees the same values
     expected = rows(store, "records")
     store.close()
