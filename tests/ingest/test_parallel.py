@@ -218,3 +218,17 @@ def test_canonical_harness_log_in_parallel_equals_serial(tmp_path, monkeypatch):
     (tmp_path / "gateway.jsonl").write_text("\n".join(lines * 20) + "\n")
     serial, in_parallel = _serial_and_parallel(tmp_path / "gateway.jsonl", monkeypatch, 4_000)
     assert serial == in_parallel
+
+
+@pytest.mark.parametrize("name, mode", [
+    ("traces.pb", "proto-stream"),     # a Collector stream of requests
+    ("traces.binpb", "proto-stream"),  # one request: it begins with 0x0A, which is also a newline
+    ("logs.pb", None),                 # log records: no compiled reader to load ahead
+    ("logs.binpb", None),
+    ("traces.jsonl", "jsonl"),
+    ("traces.json", "jsonl"),
+])
+def test_a_large_file_s_readers_are_loaded_ahead_as_its_first_bytes_say(name, mode):
+    from analyzer.ingest.runner import _likely_mode
+
+    assert _likely_mode(ENCODINGS / name) == mode
