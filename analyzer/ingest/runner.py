@@ -19,6 +19,7 @@ from analyzer.errors import InputError
 from analyzer.ingest.base import JsonIngester, read_failure
 from analyzer.ingest import parallel as parallel_parts
 from analyzer.ingest.parallel import ParallelReader, reads_in_parts
+from analyzer.ingest.prefetch import Prefetch
 from analyzer.ingest.registry import plan
 from analyzer.ingest.sink import BATCH_ROWS, RecordSink, rows_table
 from analyzer.ingest.source import SourceFile, describe
@@ -59,9 +60,6 @@ class IngestSummary:
 LOAD_ROWS = 16_384
 # DuckDB inserts on a loading thread beside the reading (off: the bench's per-stage CPU split).
 LOAD_ON_THREAD = True
-# The bytes a large file's likely reading mode is guessed from (an OTLP request's first record
-# lies well within them).
-LIKELY_MODE_BYTES = 64 << 10
 
 Progress = Callable[[str, int, int], None]  # (display path, bytes done, records done)
 
@@ -158,11 +156,19 @@ def ingest(
         try:
             with store.inserting():
                 with ParallelReader() as parallel:  # starts worker processes only for a large file
-                    for path, display in input_files(paths):
-                        summary.files += 1
-                        _ingest_file(path, display, batches, summary, extra_ingesters, parallel)
-                        if progress:
-                            progress(display, summary.bytes, summary.records)
+                    ahead = Prefetch()
+                    try:
+                        files = input_files(paths)
+                        coming = next(files, None)
+                        while coming is not None:
+                            (path, display), coming = coming, next(files, None)
+                            summary.files += 1
+                            _ingest_file(path, display, batches, summary, extra_ingesters, parallel, ahead,
+                                         coming[0] if coming is not None else None)
+                            if progress:
+                                progress(display, summary.bytes, summary.records)
+                    finally:
+                        ahead.close()
                 batches.close()
         except BaseException:  # interrupted (Ctrl-C) or a bug: keep what was read, as file by file loads did
             with contextlib.suppress(Exception):
@@ -192,7 +198,7 @@ def _likely_mode(path: Path) -> str | None:
     for protobuf log records, which no compiled reader reads (loading numba's kernels for
     them took 0.9 s of CPU beside a 4.4 s ingest of 200k records)."""
     with open(path, "rb") as fh:
-        head = fh.read(LIKELY_MODE_BYTES)
+        head = fh.read(otlp_proto.SNIFF_BYTES)
         size = os.fstat(fh.fileno()).st_size
     sniffed = otlp_proto.sniff(head, size)  # first: one request begins with 0x0A, a newline
     if sniffed is not None:
@@ -221,9 +227,11 @@ def _identify(src: SourceFile, batches: _StoreBatches) -> None:
 
 def _ingest_file(
     path: Path, display: str, batches: _StoreBatches, summary: IngestSummary, extra: Sequence[JsonIngester],
-    parallel: ParallelReader,
+    parallel: ParallelReader, ahead: Prefetch, next_path: Path | None = None,
 ) -> None:
+    """Read one file into the store; `next_path`, the file after it, may be read ahead meanwhile."""
     large = False
+    read_ahead = ahead.take(path)
     try:
         if os.stat(path).st_size >= parallel_parts.PARALLEL_MIN_BYTES:
             # the readers (numba's kernels: ~0.3 s) load at once: in the workers for a file read
@@ -235,12 +243,16 @@ def _ingest_file(
             elif mode:
                 threading.Thread(target=_preload, args=(mode,), daemon=True).start()
         # a large file is hashed on a thread while it is read; its records wait for the hash
-        src = describe(path, display, hash_later=large)
+        src = describe(path, display, hash_later=large, data=read_ahead[0] if read_ahead else None)
     except OSError as exc:
         summary.errors.append(InputProblem(display, None, f"cannot read: {exc.strerror or exc}"))
         return
+    if read_ahead is not None:
+        src.scanned = read_ahead[1]
     src.run_bytes = summary.bytes
     summary.bytes += src.size
+    if next_path is not None:
+        ahead.ahead(next_path, summary.bytes)
     sink: RecordSink | None = None
     stored: _AlreadyStored | None = None
     failure: tuple[str | None, str] | None = None

@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from analyzer.errors import InputError
 
@@ -50,6 +50,9 @@ class SourceFile:
     hashing: Future | None = field(default=None, repr=False, compare=False)
     # Bytes of the files read before this one in the same run (what readers choose a path by).
     run_bytes: int = field(default=0, compare=False)
+    # Its one OTLP request scanned ahead (`prefetch`): (the scanner's batch, or None where it
+    # left the request to the protobuf library,).
+    scanned: tuple[Any] | None = field(default=None, repr=False, compare=False)
 
     def identify(self) -> None:
         """Wait for the hash being computed (if it is) and set `content_hash` and `file_id`;
@@ -162,30 +165,34 @@ def _digest(fh: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def describe(path: Path, display: str, hash_later: bool = False) -> SourceFile:
+def describe(path: Path, display: str, hash_later: bool = False, data: bytes | None = None) -> SourceFile:
     """Hash the file (the store's dedupe key) and sniff its compression by magic bytes; a small
     file's bytes are kept (`data`) so that classifying and reading it open it no more. With
     `hash_later`, a large file is hashed on a thread while it is read (0.28 s for 248 MB):
-    `SourceFile.identify` waits for it."""
-    data = hashing = None
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size <= SMALL_FILE_BYTES:
-            data = fh.read(SMALL_FILE_BYTES + 1)
-        if data is not None and len(data) <= SMALL_FILE_BYTES:
-            head = data[:4]
-            digest = hashlib.blake2b(data).hexdigest()
-            size = len(data)
-        else:  # grew while read, or large: hash it streaming
-            data = None
-            fh.seek(0)
-            head = fh.read(4)
-            fh.seek(0)
-            if hash_later:
-                digest, hashing = "", _hash_on_thread(path)
-            else:
-                digest = _digest(fh)
+    `SourceFile.identify` waits for it. Given `data` (the file's bytes, read ahead), the file
+    is that content, and is not opened again."""
+    hashing = None
+    if data is not None:
+        head, digest, size = data[:4], hashlib.blake2b(data).hexdigest(), len(data)
+    else:
+        with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
+            if size <= SMALL_FILE_BYTES:
+                data = fh.read(SMALL_FILE_BYTES + 1)
+            if data is not None and len(data) <= SMALL_FILE_BYTES:
+                head = data[:4]
+                digest = hashlib.blake2b(data).hexdigest()
+                size = len(data)
+            else:  # grew while read, or large: hash it streaming
+                data = None
+                fh.seek(0)
+                head = fh.read(4)
+                fh.seek(0)
+                if hash_later:
+                    digest, hashing = "", _hash_on_thread(path)
+                else:
+                    digest = _digest(fh)
+                size = os.fstat(fh.fileno()).st_size
     compression = None
     if head.startswith(GZIP_MAGIC):
         compression = "gzip"

@@ -239,3 +239,26 @@ def test_a_run_that_has_read_much_scans_its_smaller_trace_files_too(monkeypatch,
     got = _store_contents([tmp_path], threshold, monkeypatch)
     assert 0 < len(scanned_files) < len(requests_)
     assert got == reference
+
+
+def test_requests_one_a_file_are_read_and_scanned_ahead_of_their_turn(monkeypatch, tmp_path):
+    """In a folder of requests the scanner reads, each file after the first is read and scanned
+    on a thread while the one before it is normalized (`prefetch`); the store holds what the
+    library alone gives, a corrupt request among them included."""
+    from analyzer.ingest import prefetch
+
+    requests_ = _messages(FIXTURES / "clock-incidents" / "tools.otlp.pb", "proto-stream")
+    for index, data in enumerate(requests_):
+        (tmp_path / f"r{index:03d}.binpb").write_bytes(data)
+    broken = bytearray(requests_[5])
+    broken[len(broken) // 2] ^= 0xFF
+    (tmp_path / "r005.binpb").write_bytes(bytes(broken))
+    reference = _store_contents([tmp_path], None, monkeypatch)
+    taken: list[bool] = []
+    take = prefetch.Prefetch.take
+    monkeypatch.setattr(prefetch.Prefetch, "take", lambda self, path: (
+        taken.append((got := take(self, path)) is not None), got)[1])
+    monkeypatch.setattr(proto_reader, "SCAN_FILE_MIN_BYTES", 1)
+    got = _store_contents([tmp_path], 1, monkeypatch)
+    assert taken[0] is False and sum(taken) == len(requests_) - 1
+    assert got == reference and got[1]
