@@ -356,8 +356,10 @@ t = time.perf_counter()
 summary = ingest([Path(sys.argv[1])], store)
 elapsed = time.perf_counter() - t
 assert not summary.errors, summary.errors
-# peak of this process plus, for parallel reads, each worker's peak (the pool has been reaped)
-workers = os.cpu_count() if resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss else 0
+# peak of this process plus, for parallel reads, each worker's peak (the pool has been reaped):
+# the largest child's peak counted once per worker process of the pool
+from analyzer.ingest.parallel import worker_processes
+workers = worker_processes() if resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss else 0
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + workers * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(summary.records, elapsed, peak_kb)
 """,

@@ -123,6 +123,11 @@ def load_readers(mode: str) -> None:
             scanner.warm()  # from numba's cache: loads the kernels without compiling
 
 
+def worker_processes() -> int:
+    """The processes a ParallelReader starts besides the parent, which reads parts too."""
+    return max(1, WORKERS - 1)
+
+
 class ParallelReader:
     """Reads large files in parts with a pool of worker processes, started at the first such
     file (small inputs stay single-process) and stopped by `close`. Workers are spawned, so
@@ -130,7 +135,7 @@ class ParallelReader:
     `if __name__ == "__main__":` (the `seamscan` command and `python -m analyzer` do)."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self._workers = workers or max(1, WORKERS - 1)  # processes besides the parent, which reads too
+        self._workers = workers or worker_processes()
         self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ParallelReader:
