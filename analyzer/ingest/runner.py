@@ -155,20 +155,7 @@ def ingest(
         batches = _StoreBatches(store)
         try:
             with store.inserting():
-                with ParallelReader() as parallel:  # starts worker processes only for a large file
-                    ahead = Prefetch()
-                    try:
-                        files = input_files(paths)
-                        coming = next(files, None)
-                        while coming is not None:
-                            (path, display), coming = coming, next(files, None)
-                            summary.files += 1
-                            _ingest_file(path, display, batches, summary, extra_ingesters, parallel, ahead,
-                                         coming[0] if coming is not None else None)
-                            if progress:
-                                progress(display, summary.bytes, summary.records)
-                    finally:
-                        ahead.close()
+                _read_files(paths, batches, summary, extra_ingesters, progress)
                 batches.close()
         except BaseException:  # interrupted (Ctrl-C) or a bug: keep what was read, as file by file loads did
             with contextlib.suppress(Exception):
@@ -185,6 +172,24 @@ def ingest(
     return summary
 
 
+def _read_files(
+    paths: list[Path], batches: _StoreBatches, summary: IngestSummary, extra: Sequence[JsonIngester],
+    progress: Progress | None,
+) -> None:
+    """Each file under `paths` in turn, the one after it read ahead where it can be."""
+    # worker processes start only for a large file, the read-ahead thread for a folder of requests
+    with ParallelReader() as parallel, contextlib.closing(Prefetch()) as ahead:
+        files = input_files(paths)
+        coming = next(files, None)
+        while coming is not None:
+            (path, display), coming = coming, next(files, None)
+            summary.files += 1
+            _ingest_file(path, display, batches, summary, extra, parallel, ahead,
+                         coming[0] if coming is not None else None)
+            if progress:
+                progress(display, summary.bytes, summary.records)
+
+
 def _preload(mode: str) -> None:
     """Load the readers ahead (a failure here shows again, and is handled, where they are used)."""
     with contextlib.suppress(Exception):
@@ -193,10 +198,10 @@ def _preload(mode: str) -> None:
 
 def _likely_mode(path: Path) -> str | None:
     """A large file's reading mode as its first bytes suggest (an OTLP protobuf request or
-    stream; JSON begins with a brace, a bracket or a space): which readers the
-    workers load before the file is classified. A wrong guess costs only that loading. None
-    for protobuf log records, which no compiled reader reads (loading numba's kernels for
-    them took 0.9 s of CPU beside a 4.4 s ingest of 200k records)."""
+    stream; JSON begins with a brace, a bracket or a space): which readers the workers load
+    before the file is classified. A wrong guess costs only that loading. None for protobuf
+    log records, which no compiled reader reads (loading numba's kernels for them took 0.9 s
+    of CPU beside a 4.4 s ingest of 200k records)."""
     with open(path, "rb") as fh:
         head = fh.read(otlp_proto.SNIFF_BYTES)
         size = os.fstat(fh.fileno()).st_size
