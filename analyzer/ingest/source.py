@@ -172,19 +172,14 @@ def describe(path: Path, display: str, hash_later: bool = False, data: bytes | N
     `SourceFile.identify` waits for it. Given `data` (the file's bytes, read ahead), the file
     is that content, and is not opened again."""
     hashing = None
-    if data is not None:
-        head, digest, size = data[:4], hashlib.blake2b(data).hexdigest(), len(data)
-    else:
+    if data is None:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size <= SMALL_FILE_BYTES:
                 data = fh.read(SMALL_FILE_BYTES + 1)
-            if data is not None and len(data) <= SMALL_FILE_BYTES:
-                head = data[:4]
-                digest = hashlib.blake2b(data).hexdigest()
-                size = len(data)
-            else:  # grew while read, or large: hash it streaming
-                data = None
+                if len(data) > SMALL_FILE_BYTES:  # grew while read
+                    data = None
+            if data is None:  # large: hash it streaming
                 fh.seek(0)
                 head = fh.read(4)
                 fh.seek(0)
@@ -193,6 +188,8 @@ def describe(path: Path, display: str, hash_later: bool = False, data: bytes | N
                 else:
                     digest = _digest(fh)
                 size = os.fstat(fh.fileno()).st_size
+    if data is not None:
+        head, digest, size = data[:4], hashlib.blake2b(data).hexdigest(), len(data)
     compression = None
     if head.startswith(GZIP_MAGIC):
         compression = "gzip"
