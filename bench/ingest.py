@@ -373,10 +373,14 @@ for path in files:  # a Collector stream ([4-byte big-endian length][request] re
     with open(path, "rb") as fh:
         head = fh.read(5)
         fh.seek(0)
-        stream = len(head) == 5 and head[0] == 0 and head[4] == 0x0A
-        while data := (fh.read(int.from_bytes(fh.read(4), "big")) if stream else fh.read()):
+        if len(head) == 5 and head[0] == 0 and head[4] == 0x0A:
+            while prefix := fh.read(4):
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(fh.read(int.from_bytes(prefix, "big")))
+                spans += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
+        else:
             request = ExportTraceServiceRequest()
-            request.ParseFromString(data)
+            request.ParseFromString(fh.read())
             spans += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
 print(spans, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """,
