@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import os
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -15,11 +17,12 @@ from typing import Any, Callable, Sequence
 import pyarrow as pa
 
 from analyzer.ingest.otlp import proto_reader as otlp_proto
+from analyzer.ingest.otlp.span_batch import Pending
 from analyzer.errors import InputError
 from analyzer.ingest.base import JsonIngester, read_failure
 from analyzer.ingest import parallel as parallel_parts
 from analyzer.ingest.parallel import ParallelReader, reads_in_parts
-from analyzer.ingest.prefetch import Prefetch
+from analyzer.ingest.prefetch import AHEAD_FILES, Prefetch
 from analyzer.ingest.registry import plan
 from analyzer.ingest.sink import BATCH_ROWS, RecordSink, rows_table
 from analyzer.ingest.source import SourceFile, describe
@@ -176,18 +179,31 @@ def _read_files(
     paths: list[Path], batches: _StoreBatches, summary: IngestSummary, extra: Sequence[JsonIngester],
     progress: Progress | None,
 ) -> None:
-    """Each file under `paths` in turn, the one after it read ahead where it can be."""
+    """Each file under `paths` in turn, the coming ones read ahead where they can be, and the
+    requests of request files read ahead normalized together."""
     # worker processes start only for a large file, the read-ahead thread for a folder of requests
     with ParallelReader() as parallel, contextlib.closing(Prefetch()) as ahead:
+        requests = Pending()  # the requests of request files read ahead, normalized together
         files = input_files(paths)
-        coming = next(files, None)
-        while coming is not None:
-            (path, display), coming = coming, next(files, None)
+        coming = deque(itertools.islice(files, AHEAD_FILES + 1))
+        while coming:
+            path, display = coming.popleft()
+            coming.extend(itertools.islice(files, 1))
             summary.files += 1
-            _ingest_file(path, display, batches, summary, extra, parallel, ahead,
-                         coming[0] if coming is not None else None)
+            _ingest_file(path, display, batches, summary, extra, parallel, ahead, requests,
+                         [path for path, _ in coming])
             if progress:
                 progress(display, summary.bytes, summary.records)
+        requests.flush()
+
+
+def _read_in(src: SourceFile, display: str, sink: RecordSink, batches: _StoreBatches, summary: IngestSummary) -> None:
+    """Account for a file whose records have all reached the sink: its records, its problems,
+    its entry in the store's files."""
+    summary.records += sink.records
+    summary.errors.extend(InputProblem(display, pos, reason) for pos, reason in sink.problems)
+    batches.add_file(FileEntry(src.file_id, display, src.content_hash, src.size,
+                               sink.source_kind, sink.source_format, sink.records))
 
 
 def _preload(mode: str) -> None:
@@ -232,11 +248,15 @@ def _identify(src: SourceFile, batches: _StoreBatches) -> None:
 
 def _ingest_file(
     path: Path, display: str, batches: _StoreBatches, summary: IngestSummary, extra: Sequence[JsonIngester],
-    parallel: ParallelReader, ahead: Prefetch, next_path: Path | None = None,
+    parallel: ParallelReader, ahead: Prefetch, requests: Pending, coming: Sequence[Path] = (),
 ) -> None:
-    """Read one file into the store; `next_path`, the file after it, may be read ahead meanwhile."""
+    """Read one file into the store; the `coming` files after it may be read ahead meanwhile.
+    A request file read ahead joins `requests`, normalized with the request files next to it, and
+    is accounted for once its records are in; any other file first lets those go (file order)."""
     large = False
     read_ahead = ahead.take(path)
+    if read_ahead is None or read_ahead[1][0] is None:
+        requests.flush()
     try:
         if os.stat(path).st_size >= parallel_parts.PARALLEL_MIN_BYTES:
             # the readers (numba's kernels: ~0.3 s) load at once: in the workers for a file read
@@ -256,11 +276,11 @@ def _ingest_file(
         src.scanned = read_ahead[1]
     src.run_bytes = summary.bytes
     summary.bytes += src.size
-    if next_path is not None:
-        ahead.ahead(next_path, summary.bytes)
+    ahead.ahead(coming, summary.bytes)
     sink: RecordSink | None = None
     stored: _AlreadyStored | None = None
     failure: tuple[str | None, str] | None = None
+    gathered = False
     try:
         if src.hashing is None:
             _identify(src, batches)
@@ -273,6 +293,13 @@ def _ingest_file(
             return
         sink = RecordSink(src, how.source_kind, how.source_format, batches.add_table, rows_to=batches.add_rows,
                           identify=(lambda: _identify(src, batches)) if src.hashing is not None else None)
+        scanned = otlp_proto.scanned_ahead(src, how.proto_kind) if how.mode == "proto-single" else None
+        if scanned is not None:  # (identified already: its hash was known before its bytes were)
+            batches.known.setdefault(src.content_hash, display)  # a copy later in the run is one
+            requests.add(scanned, sink)
+            gathered = True
+            return
+        requests.flush()
         if in_parts:
             parallel.read(src, how, sink)
         elif how.mode == "jsonl":
@@ -290,7 +317,9 @@ def _ingest_file(
         if failure is None:
             raise
     finally:
-        if sink is not None and stored is None:
+        if gathered:
+            requests.then(lambda: _read_in(src, display, sink, batches, summary))
+        elif sink is not None and stored is None:
             try:
                 sink.flush()
                 _identify(src, batches)  # (a file that gave no record has not waited for it yet)
@@ -299,10 +328,7 @@ def _ingest_file(
             except InputError as exc:  # its hash failed: nothing of it was numbered
                 failure = failure or read_failure(exc)
             else:
-                summary.records += sink.records
-                summary.errors.extend(InputProblem(display, pos, reason) for pos, reason in sink.problems)
-                batches.add_file(FileEntry(src.file_id, display, src.content_hash, src.size,
-                                         sink.source_kind, sink.source_format, sink.records))
+                _read_in(src, display, sink, batches, summary)
         if stored is not None:  # the store has it: nothing else of it is reported
             summary.skipped.append(InputProblem(display, None, f"same content as {stored.earlier}, already in the store"))
         elif failure is not None:

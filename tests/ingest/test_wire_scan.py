@@ -100,7 +100,7 @@ def _rows(data: bytes, use_scanner: bool) -> tuple[list, list] | None:
         batch = proto_reader._scanned_batch(data, "@0", src.path.name)
         if batch is None:
             return None
-        emit(batch, sink)
+        emit([(batch, sink)])
     else:
         proto_reader._parse_message(data, "traces", sink, 0, "@0")
     sink.flush()
@@ -241,11 +241,18 @@ def test_a_run_that_has_read_much_scans_its_smaller_trace_files_too(monkeypatch,
     assert got == reference
 
 
-def test_requests_one_a_file_are_read_and_scanned_ahead_of_their_turn(monkeypatch, tmp_path):
-    """In a folder of requests the scanner reads, each file after the first is read and scanned
-    on a thread while the one before it is normalized (`prefetch`); the store holds what the
-    library alone gives, a corrupt request among them included."""
+def test_requests_one_a_file_are_read_ahead_and_normalized_together(monkeypatch, tmp_path):
+    """A folder of requests the scanner reads: the files after the first are read and scanned on
+    a thread ahead of their turn (`prefetch`) and normalized together, each accounted for once
+    its records are in. With a harness log among them, a corrupt request, a span id of the
+    wrong length and a copy of a request, the store, its files and the run's problems and
+    skips are those of the library path, in the same order."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
     from analyzer.ingest import prefetch
+    from analyzer.ingest.normalize import columnar
+    from analyzer.ingest.runner import ingest
+    from analyzer.store.db import Store
 
     requests_ = _messages(FIXTURES / "clock-incidents" / "tools.otlp.pb", "proto-stream")
     for index, data in enumerate(requests_):
@@ -253,12 +260,34 @@ def test_requests_one_a_file_are_read_and_scanned_ahead_of_their_turn(monkeypatc
     broken = bytearray(requests_[5])
     broken[len(broken) // 2] ^= 0xFF
     (tmp_path / "r005.binpb").write_bytes(bytes(broken))
-    reference = _store_contents([tmp_path], None, monkeypatch)
+    short_id = ExportTraceServiceRequest.FromString(requests_[8])
+    short_id.resource_spans[0].scope_spans[0].spans[0].span_id = b"\x01\x02\x03"
+    (tmp_path / "r008.binpb").write_bytes(short_id.SerializeToString())
+    (tmp_path / "r002b.binpb").write_bytes(requests_[2])  # a copy of r002, in the same batch
+    (tmp_path / "r006h.jsonl").write_bytes((FIXTURES / "harness" / "gateway.jsonl").read_bytes())
+
+    def run(scan_min_bytes):
+        monkeypatch.setattr(proto_reader, "SCAN_MIN_BYTES", scan_min_bytes)
+        store = Store()
+        summary = ingest([tmp_path], store)
+        con = store.con
+        return (con.execute("SELECT * FROM record_store ORDER BY record_id").fetchall(),
+                con.execute("SELECT * FROM input_problems ORDER BY ALL").fetchall(),
+                con.execute("SELECT path, records, source_kind FROM files ORDER BY path").fetchall(),
+                summary.records, summary.errors, summary.skipped)
+
+    reference = run(None)
     taken: list[bool] = []
     take = prefetch.Prefetch.take
     monkeypatch.setattr(prefetch.Prefetch, "take", lambda self, path: (
         taken.append((got := take(self, path)) is not None), got)[1])
+    calls: list[int] = []
+    normalize = columnar.normalize_batch
+    monkeypatch.setattr(columnar, "normalize_batch", lambda batch: (calls.append(batch.count), normalize(batch))[1])
     monkeypatch.setattr(proto_reader, "SCAN_FILE_MIN_BYTES", 1)
-    got = _store_contents([tmp_path], 1, monkeypatch)
-    assert taken[0] is False and sum(taken) == len(requests_) - 1
-    assert got == reference and got[1]
+    got = run(1)
+    assert sum(taken) >= len(requests_) - 3  # all but the first, the corrupt one and the harness log
+    assert len(calls) < sum(taken) / 2  # normalized together, not file by file
+    assert got == reference
+    assert any("r005" in error.path for error in got[4]) and any("r008" in error.path for error in got[4])
+    assert [skip.path for skip in got[5]] == [str(tmp_path / "r002b.binpb")]

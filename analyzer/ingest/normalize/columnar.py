@@ -555,10 +555,10 @@ def _distinct_rows(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse
 
 
-def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[str, str]]]:
+def normalize_batch(batch: SpanBatch) -> tuple[dict[str, pa.Array], list[tuple[int, str, str]]]:
     """The store columns of every span of `batch` (all but the provenance ones the sink sets:
     record_id, file_id, seq, source_kind, source_format, source_file) and the problems to
-    report, as (position, reason)."""
+    report, as (row, position, reason)."""
     n = batch.count
     if not n:
         return {}, []
@@ -714,7 +714,7 @@ def _texts(values) -> list[str | None]:
     return out
 
 
-def _flags(spans: pa.Table, position: pa.Array) -> tuple[pa.Array, list[tuple[str, str]]]:
+def _flags(spans: pa.Table, position: pa.Array) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     """Data-quality flags (ids of the wrong length, an end before the start) and the problems
     the wrong ids are reported as."""
     bad = spans.column("bad_ids")
@@ -731,7 +731,7 @@ def _flags(spans: pa.Table, position: pa.Array) -> tuple[pa.Array, list[tuple[st
         names = bad_list[i] or []
         row = [f"bad_{name}_id_length" for name in names]
         if names:
-            problems.append((positions[i], bad_ids_reason(row)))
+            problems.append((i, positions[i], bad_ids_reason(row)))
         if backwards[i]:
             row.append("end_before_start")
         flags[i] = row

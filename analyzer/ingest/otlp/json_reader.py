@@ -218,7 +218,7 @@ def _read_columnar(src: SourceFile, sink: RecordSink) -> bool:
     batch = span_batch_jsonl(src.path, src.path.name, src.start, src.end, src.first_line)
     if batch is None:
         return False
-    emit(batch, sink)
+    emit([(batch, sink)])
     return True
 
 

@@ -68,6 +68,14 @@ def scans_request_file(size: int, run_bytes: int) -> bool:
             and _scanner() is not None)
 
 
+def scanned_ahead(src: SourceFile, kind: str):
+    """The batch `src` was scanned into ahead of its turn, when `read_single` would take it (the
+    file is one traces request the scanner reads); else None."""
+    if src.scanned is None or src.scanned[0] is None or not _scans(src, kind):
+        return None
+    return src.scanned[0]
+
+
 def scan_request_file(path: Path, size: int) -> tuple[bytes, tuple[Any]] | None:
     """(its bytes, (what `read_single`'s scanner makes of them,)) for a file of one OTLP traces
     request, read ahead of its turn (`prefetch`); None for any other file."""

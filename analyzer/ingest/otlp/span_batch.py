@@ -43,7 +43,7 @@ the pass reads without a Python object per span.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import orjson
@@ -184,32 +184,57 @@ def event_tables(events_json: pa.Array | pa.ChunkedArray) -> tuple[pa.Table, pa.
 
 class Pending:
     """Span batches gathered until there are enough spans to normalize at once (the pass has a
-    fixed cost per call); `flush` before anything else is appended to the sink keeps file order."""
+    fixed cost per call); `flush` before anything else is appended to a sink keeps file order.
+    Each batch goes to `sink`, or to its own: the run gathers the requests of a folder of request
+    files, one sink a file, and `then` defers each file's accounting until its records are in."""
 
-    def __init__(self, sink, min_spans: int = 16_384) -> None:
+    def __init__(self, sink=None, min_spans: int = 16_384) -> None:
         self.sink = sink
         self.min_spans = min_spans
-        self.batches: list[SpanBatch] = []
+        self.items: list[tuple[SpanBatch, Any]] = []
         self.spans = 0
+        self._then: list[Callable[[], None]] = []
 
-    def add(self, batch: SpanBatch) -> None:
-        self.batches.append(batch)
+    def add(self, batch: SpanBatch, sink=None) -> None:
+        self.items.append((batch, sink if sink is not None else self.sink))
         self.spans += batch.count
         if self.spans >= self.min_spans:
             self.flush()
 
+    def then(self, done: Callable[[], None]) -> None:
+        """Call `done` once every batch added so far has been emitted (now, if it has)."""
+        if self.items:
+            self._then.append(done)
+        else:
+            done()
+
     def flush(self) -> None:
-        if self.batches:
-            batch = concat(self.batches)
-            self.batches, self.spans = [], 0
-            emit(batch, self.sink)
+        if self.items:
+            items, self.items, self.spans = self.items, [], 0
+            emit(items)
+        then, self._then = self._then, []
+        for done in then:
+            done()
 
 
-def emit(batch: SpanBatch, sink) -> None:
-    """Normalize a batch and append its records and problems to `sink`."""
+def emit(items: list[tuple[SpanBatch, Any]]) -> None:
+    """Normalize (batch, sink) pairs in one pass and append to each sink its records and
+    problems, in order."""
     from analyzer.ingest.normalize.columnar import normalize_batch
 
+    batch = items[0][0] if len(items) == 1 else concat([batch for batch, _ in items])
     columns, problems = normalize_batch(batch)
-    for position, reason in problems:
-        sink.problem(position, reason)
-    sink.add_columns(columns, batch.count)
+    runs: list[list[Any]] = []  # [sink, first row, rows] of each run of batches of one sink
+    start = 0
+    for part, sink in items:
+        if runs and runs[-1][0] is sink:
+            runs[-1][2] += part.count
+        else:
+            runs.append([sink, start, part.count])
+        start += part.count
+    for sink, start, count in runs:
+        for row, position, reason in problems:
+            if start <= row < start + count:
+                sink.problem(position, reason)
+        sink.add_columns(columns if count == batch.count else
+                         {name: column.slice(start, count) for name, column in columns.items()}, count)
