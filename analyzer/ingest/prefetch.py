@@ -27,22 +27,23 @@ class Prefetch:
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
         self._due: OrderedDict[Path, tuple[int, Future]] = OrderedDict()
-        self._seen: set[Path] = set()  # asked about already (read ahead, or not to be)
+        self._sizes: dict[Path, int] = {}  # the coming files asked about (read ahead, or not to be)
 
     def ahead(self, coming: Sequence[Path], run_bytes: int) -> None:
         """Read and scan, in their order, those of the `coming` files that can be one request the
         scanner reads, in a run that has read `run_bytes` before the first of them (each file's
         reader decides again in its turn)."""
         for path in coming:
-            try:
-                size = os.stat(path).st_size
-            except OSError:
-                continue  # its turn reports it
-            if path not in self._seen:
+            size = self._sizes.get(path)
+            if size is None:
+                try:
+                    size = os.stat(path).st_size
+                except OSError:
+                    continue  # its turn reports it
                 if (len(self._due) >= AHEAD_FILES
-                        or sum(size for size, _ in self._due.values()) + size > AHEAD_BYTES):
+                        or sum(due for due, _ in self._due.values()) + size > AHEAD_BYTES):
                     return
-                self._seen.add(path)
+                self._sizes[path] = size
                 if proto_reader.scans_request_file(size, run_bytes):
                     if self._pool is None:
                         self._pool = ThreadPoolExecutor(1, thread_name_prefix="seamscan-prefetch")
@@ -51,7 +52,7 @@ class Prefetch:
 
     def take(self, path: Path) -> tuple[bytes, tuple[Any]] | None:
         """(bytes, (batch,)) of `path` if it was read ahead as a request, else None."""
-        self._seen.discard(path)
+        self._sizes.pop(path, None)
         due = self._due.pop(path, None)
         if due is None:
             return None

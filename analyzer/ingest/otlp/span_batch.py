@@ -222,7 +222,7 @@ def emit(items: list[tuple[SpanBatch, Any]]) -> None:
     problems, in order."""
     from analyzer.ingest.normalize.columnar import normalize_batch
 
-    batch = items[0][0] if len(items) == 1 else concat([batch for batch, _ in items])
+    batch = concat([batch for batch, _ in items])
     columns, problems = normalize_batch(batch)
     runs: list[list[Any]] = []  # [sink, first row, rows] of each run of batches of one sink
     start = 0
